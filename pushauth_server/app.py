@@ -1,0 +1,135 @@
+"""The application factory: ``create_app(settings)`` builds everything, reads nothing global."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, Router, get
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from msgspec import Struct
+from sqlalchemy import delete
+
+from pushauth_server import __version__
+from pushauth_server.auth import ApiKeyCheck
+from pushauth_server.clock import now_ms
+from pushauth_server.domain.challenges.device_routes import DeviceChallengeController
+from pushauth_server.domain.challenges.routes import ChallengeController
+from pushauth_server.domain.devices.routes import DevicesController
+from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
+from pushauth_server.http_errors import EXCEPTION_HANDLERS
+from pushauth_server.protocol import PROTOCOL_VERSION
+from pushauth_server.realtime import Notifier, channels_plugin
+from pushauth_server.services import Services
+from pushauth_server.settings import Settings
+from pushauth_server.storage import Database
+from pushauth_server.storage.tables import request_nonces
+
+logger = logging.getLogger("pushauth.server")
+
+
+class Health(Struct, kw_only=True):
+    status: str
+    version: str
+    protocol_version: int
+    origin: str
+
+
+class MissingApiKey(ValueError):
+    """The server was asked to start without a relying-party API key."""
+
+
+async def _sweep(services: Services) -> None:
+    """Expire challenges whose time is up and forget spent request nonces, forever."""
+    interval = services.settings.expiry_sweep_seconds
+    while True:
+        try:
+            await services.challenges.expire_due()
+            async with services.database.write() as connection:
+                await connection.execute(
+                    delete(request_nonces).where(request_nonces.c.expires_at_ms < now_ms())
+                )
+        except Exception:  # a failed sweep must not stop the next one
+            logger.exception("expiry sweep failed")
+        await asyncio.sleep(interval)
+
+
+def create_app(settings: Settings) -> Litestar:
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
+    api_key_check = ApiKeyCheck(settings.api_key.get_secret_value())
+    database = Database(settings.database_url)
+    channels = channels_plugin(settings)
+    services = Services.build(settings, database, Notifier(channels))
+
+    def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        api_key_check(connection, handler)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await database.create_schema()
+        sweeper = asyncio.create_task(_sweep(services))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await database.dispose()
+
+    @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
+    async def health() -> Health:
+        return Health(
+            status="ok",
+            version=__version__,
+            protocol_version=PROTOCOL_VERSION,
+            origin=settings.origin,
+        )
+
+    relying_party = Router(
+        path="/",
+        guards=[require_api_key],
+        route_handlers=[ChallengeController, EnrollmentTokenController, DevicesController],
+    )
+    device = Router(path="/", route_handlers=[RegisterController, DeviceChallengeController])
+
+    return Litestar(
+        route_handlers=[health, relying_party, device],
+        plugins=[channels],
+        lifespan=[lifespan],
+        dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_request_bytes,
+        state=State({"services": services}),
+        openapi_config=OpenAPIConfig(
+            title="pushauth",
+            version=__version__,
+            description="Self-hosted push authentication. See docs/protocol.md.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(
+                        type="http", scheme="bearer", description="The relying party's API key."
+                    ),
+                    "DeviceProof": SecurityScheme(
+                        type="apiKey",
+                        name="X-PushAuth-Signature",
+                        security_scheme_in="header",
+                        description="Ed25519 request proof with X-PushAuth-Credential, "
+                        "-Timestamp and -Nonce; see docs/protocol.md.",
+                    ),
+                }
+            ),
+        ),
+        signature_namespace={"Services": Services},
+    )

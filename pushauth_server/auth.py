@@ -1,0 +1,117 @@
+"""Who is calling: a relying party (Bearer API key) or a device (fresh Ed25519 request proof).
+
+Relying parties: the server keeps only the SHA-256 of the API key and compares in constant time.
+
+Devices: every call that is not a response carries ``X-PushAuth-Credential``,
+``X-PushAuth-Timestamp`` (ms), ``X-PushAuth-Nonce`` and ``X-PushAuth-Signature`` over a
+:class:`~pushauth_server.protocol.RequestProof` bound to the method and path. The timestamp must
+be within the window, and each nonce is accepted once, so a captured proof cannot be replayed —
+not against this endpoint, and not against another.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from pushauth_server import errors
+from pushauth_server.clock import now_ms, sha256_hex
+from pushauth_server.domain.devices import store as device_store
+from pushauth_server.domain.devices.models import Credential
+from pushauth_server.protocol import RequestProof, verify
+from pushauth_server.settings import Settings
+from pushauth_server.storage import Database
+from pushauth_server.storage.tables import request_nonces
+
+CREDENTIAL_HEADER = "x-pushauth-credential"
+TIMESTAMP_HEADER = "x-pushauth-timestamp"
+NONCE_HEADER = "x-pushauth-nonce"
+SIGNATURE_HEADER = "x-pushauth-signature"
+
+
+class ApiKeyCheck:
+    def __init__(self, api_key: str) -> None:
+        self._hash = sha256_hex(api_key)
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        header = connection.headers.get("authorization", "")
+        scheme, _sep, presented = header.partition(" ")
+        if scheme.lower() != "bearer" or not presented:
+            raise errors.InvalidApiKey(
+                "Missing API key: send 'Authorization: Bearer <PUSHAUTH_API_KEY>'."
+            )
+        if not hmac.compare_digest(sha256_hex(presented.strip()), self._hash):
+            raise errors.InvalidApiKey("The API key is not valid for this server.")
+
+
+class DeviceAuthenticator:
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._db = database
+        self._settings = settings
+
+    async def active_credential(self, credential_id: str) -> Credential:
+        async with self._db.read() as connection:
+            credential = await device_store.get(connection, credential_id)
+        if credential is None:
+            raise errors.UnknownCredential(
+                "This device is not enrolled on this server. Enroll it again.",
+                credential_id=credential_id,
+            )
+        # A revoked device can no longer list, stream or answer anything.
+        if credential.is_revoked:
+            raise errors.CredentialRevoked(
+                "This device has been revoked. Enroll it again to use it.",
+                credential_id=credential_id,
+            )
+        return credential
+
+    async def authenticate(self, request: Request[Any, Any, Any]) -> Credential:
+        headers = request.headers
+        credential_id = headers.get(CREDENTIAL_HEADER, "")
+        timestamp = headers.get(TIMESTAMP_HEADER, "")
+        nonce = headers.get(NONCE_HEADER, "")
+        signature = headers.get(SIGNATURE_HEADER, "")
+        if not (credential_id and timestamp and nonce and signature):
+            raise errors.Unauthenticated(
+                "Device calls need a request proof (X-PushAuth-Credential, -Timestamp, -Nonce, "
+                "-Signature)."
+            )
+        if len(nonce) > 64 or len(credential_id) > 64 or not timestamp.isdigit():
+            raise errors.InvalidRequest("Malformed request proof headers.")
+        credential = await self.active_credential(credential_id)
+        now = now_ms()
+        window_ms = round(self._settings.request_proof_window_seconds * 1000)
+        # A proof is fresh only within the window: an old captured proof is worthless.
+        if abs(now - int(timestamp)) > window_ms:
+            raise errors.StaleProof(
+                "The request proof's timestamp is outside the allowed window; "
+                "check the device's clock.",
+                window_seconds=self._settings.request_proof_window_seconds,
+            )
+        proof = RequestProof(
+            origin=self._settings.origin,
+            method=request.method,
+            path=request.url.path,
+            timestamp_ms=int(timestamp),
+            nonce=nonce,
+            credential_id=credential_id,
+        )
+        if not verify(public_key=credential.public_key, message=proof, signature=signature):
+            raise errors.InvalidSignature("The request proof signature does not verify.")
+        # Each nonce once: the same proof presented again (here or elsewhere) is a replay.
+        try:
+            async with self._db.write() as connection:
+                await connection.execute(
+                    insert(request_nonces).values(
+                        nonce=nonce, credential_id=credential_id, expires_at_ms=now + 2 * window_ms
+                    )
+                )
+        except IntegrityError as exc:
+            raise errors.ReplayedProof("This request proof was already used.") from exc
+        return credential

@@ -1,0 +1,174 @@
+"""Every API call as data: method, path, body, who signs it, and how to read the answer.
+
+Keeping calls transport-free means the one client (:class:`~.client.PushAuthClient`) sends them
+all the same way, and the tests can check each call's shape without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+from pushauth_server.client.models import (
+    ChallengeState,
+    Device,
+    EnrollmentToken,
+    PendingChallenge,
+    Registration,
+    ResponseResult,
+    ServerInfo,
+)
+
+T = TypeVar("T")
+Auth = Literal["none", "api_key", "device"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    auth: Auth = "none"
+    json: Any = None
+    params: Mapping[str, str | float] = field(default_factory=dict)
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def health() -> Call[ServerInfo]:
+    return Call(method="GET", path="/health", parse=ServerInfo.from_json)
+
+
+def issue_enrollment_token(user_id: str) -> Call[EnrollmentToken]:
+    return Call(
+        method="POST",
+        path="/v1/enrollment-tokens",
+        auth="api_key",
+        json={"user_id": user_id},
+        parse=EnrollmentToken.from_json,
+    )
+
+
+def create_challenge(
+    *,
+    user_id: str,
+    action: str = "signIn",
+    note: str = "",
+    initiator_host: str = "",
+    initiator_ip: str = "",
+    initiator_user_agent: str = "",
+    custom: Mapping[str, str] | None = None,
+    expires_in_seconds: float | None = None,
+    number_matching: bool = True,
+) -> Call[ChallengeState]:
+    body: dict[str, Any] = {
+        "user_id": user_id,
+        "action": action,
+        "context": {
+            "note": note,
+            "initiator_host": initiator_host,
+            "initiator_ip": initiator_ip,
+            "initiator_user_agent": initiator_user_agent,
+            "custom": dict(custom or {}),
+        },
+        "number_matching": number_matching,
+    }
+    if expires_in_seconds is not None:
+        body["expires_in_seconds"] = expires_in_seconds
+    return Call(
+        method="POST",
+        path="/v1/challenges",
+        auth="api_key",
+        json=body,
+        parse=ChallengeState.from_json,
+    )
+
+
+def get_challenge(challenge_id: str) -> Call[ChallengeState]:
+    return Call(
+        method="GET",
+        path=f"/v1/challenges/{_seg(challenge_id)}",
+        auth="api_key",
+        parse=ChallengeState.from_json,
+    )
+
+
+def wait_challenge(challenge_id: str, timeout_seconds: float) -> Call[ChallengeState]:
+    """The long-poll form: returns when resolved, or after ``timeout_seconds`` still pending."""
+    return Call(
+        method="GET",
+        path=f"/v1/challenges/{_seg(challenge_id)}/wait",
+        auth="api_key",
+        params={"timeout_seconds": timeout_seconds},
+        parse=ChallengeState.from_json,
+    )
+
+
+def challenge_events_path(challenge_id: str) -> str:
+    return f"/v1/challenges/{_seg(challenge_id)}/events"
+
+
+def cancel_challenge(challenge_id: str) -> Call[ChallengeState]:
+    return Call(
+        method="POST",
+        path=f"/v1/challenges/{_seg(challenge_id)}/cancel",
+        auth="api_key",
+        parse=ChallengeState.from_json,
+    )
+
+
+def list_devices(user_id: str) -> Call[list[Device]]:
+    return Call(
+        method="GET",
+        path=f"/v1/users/{_seg(user_id)}/devices",
+        auth="api_key",
+        parse=lambda data: [Device.from_json(item) for item in data],
+    )
+
+
+def revoke_device(credential_id: str) -> Call[Device]:
+    return Call(
+        method="POST",
+        path=f"/v1/devices/{_seg(credential_id)}/revoke",
+        auth="api_key",
+        parse=Device.from_json,
+    )
+
+
+def register(*, token: str, public_key: str, device_name: str, signature: str) -> Call[Registration]:
+    return Call(
+        method="POST",
+        path="/v1/device/register",
+        json={
+            "token": token,
+            "public_key": public_key,
+            "device_name": device_name,
+            "signature": signature,
+        },
+        parse=Registration.from_json,
+    )
+
+
+def pending_challenges() -> Call[list[PendingChallenge]]:
+    return Call(
+        method="GET",
+        path="/v1/device/challenges",
+        auth="device",
+        parse=lambda data: [PendingChallenge.from_json(item) for item in data],
+    )
+
+
+DEVICE_STREAM_PATH = "/v1/device/stream"
+
+
+def respond(challenge_id: str, body: Mapping[str, Any]) -> Call[ResponseResult]:
+    return Call(
+        method="POST",
+        path=f"/v1/device/challenges/{_seg(challenge_id)}/response",
+        json=dict(body),
+        parse=ResponseResult.from_json,
+    )

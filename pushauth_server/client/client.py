@@ -1,0 +1,128 @@
+"""The one HTTP client (httpx, async) used by the CLI, the device and the benchmark."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from pushauth_server.client import calls
+from pushauth_server.client.errors import (
+    ClientError,
+    ServerUnreachable,
+    UnexpectedResponse,
+    api_error,
+)
+from pushauth_server.client.identity import DeviceIdentity
+from pushauth_server.client.models import ChallengeState, StreamEvent
+
+T = TypeVar("T")
+
+STREAM_TIMEOUT = httpx.Timeout(10.0, read=60.0)  # read > 2x the server's keep-alive interval
+
+
+class PushAuthClient:
+    """One server, optionally as a relying party (``api_key``) and/or a device (``identity``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        identity: DeviceIdentity | None = None,
+        timeout: float = 10.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.identity = identity
+        self._http = http or httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"User-Agent": "pushauth-client"},
+        )
+
+    async def __aenter__(self) -> PushAuthClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _headers(self, auth: calls.Auth, method: str, path: str) -> dict[str, str]:
+        if auth == "api_key":
+            if not self.api_key:
+                raise ClientError("No API key: pass --api-key or set PUSHAUTH_API_KEY.")
+            return {"Authorization": f"Bearer {self.api_key}"}
+        if auth == "device":
+            if self.identity is None:
+                raise ClientError("This call needs an enrolled device identity.")
+            full_path = httpx.URL(self.base_url + path).path
+            return self.identity.proof_headers(method, full_path)
+        return {}
+
+    async def call(self, call: calls.Call[T]) -> T:
+        headers = self._headers(call.auth, call.method, call.path)
+        try:
+            response = await self._http.request(
+                call.method,
+                call.path,
+                json=call.json,
+                params=dict(call.params) or None,
+                headers=headers,
+            )
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+        return call.parse(self._body(response))
+
+    def _unreachable(self, exc: Exception) -> ServerUnreachable:
+        return ServerUnreachable(f"Cannot reach the pushauth server at {self.base_url} ({exc}).")
+
+    @staticmethod
+    def _body(response: httpx.Response) -> Any:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise UnexpectedResponse(
+                f"HTTP {response.status_code} with a body that is not JSON: is this a pushauth server?"
+            ) from exc
+        if response.status_code >= 400:
+            raise api_error(response.status_code, body)
+        return body
+
+    async def _events(self, path: str, auth: calls.Auth) -> AsyncIterator[tuple[str, Any]]:
+        headers = self._headers(auth, "GET", path)
+        try:
+            async with aconnect_sse(
+                self._http, "GET", path, headers=headers, timeout=STREAM_TIMEOUT
+            ) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    await response.aread()
+                    self._body(response)
+                try:
+                    async for sse in source.aiter_sse():
+                        yield sse.event, json.loads(sse.data) if sse.data else None
+                except SSEError as exc:
+                    raise UnexpectedResponse(f"Not an event stream: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+
+    async def watch_challenge(self, challenge_id: str) -> AsyncIterator[ChallengeState]:
+        """The challenge's state now, and again when it resolves (relying party, SSE)."""
+        async for event, data in self._events(calls.challenge_events_path(challenge_id), "api_key"):
+            if event == "status":
+                yield ChallengeState.from_json(data)
+
+    async def device_stream(self) -> AsyncIterator[StreamEvent]:
+        """This device's live stream: pending challenges, ``ready``, then new events."""
+        async for event, data in self._events(calls.DEVICE_STREAM_PATH, "device"):
+            yield StreamEvent(kind=event, data=data or {})

@@ -1,0 +1,209 @@
+"""Typed results of client calls, read from the server's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pushauth_server.protocol import ChallengeContext
+
+
+def _context_fields(data: dict[str, Any]) -> dict[str, Any]:
+    context = data.get("context") or {}
+    return {
+        "note": context.get("note", ""),
+        "initiator_host": context.get("initiator_host", ""),
+        "initiator_ip": context.get("initiator_ip", ""),
+        "initiator_user_agent": context.get("initiator_user_agent", ""),
+        "custom": dict(context.get("custom") or {}),
+    }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServerInfo:
+    version: str
+    protocol_version: int
+    origin: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ServerInfo:
+        return cls(
+            version=data["version"],
+            protocol_version=data["protocol_version"],
+            origin=data["origin"],
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EnrollmentToken:
+    token: str
+    user_id: str
+    expires_at: str
+    expires_at_ms: int
+    server_url: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EnrollmentToken:
+        return cls(**{k: data[k] for k in ("token", "user_id", "expires_at", "expires_at_ms", "server_url")})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChallengeState:
+    """A challenge as the relying party sees it."""
+
+    challenge_id: str
+    user_id: str
+    action: str
+    status: str
+    reason: str | None
+    verification_code: str
+    number_matching: bool
+    context: dict[str, Any]
+    created_at: str
+    expires_at: str
+    resolved_at: str | None
+    credential_id: str | None
+    device_name: str | None
+    elapsed_ms: int | None
+    devices: int | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status != "pending"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChallengeState:
+        return cls(
+            challenge_id=data["challenge_id"],
+            user_id=data["user_id"],
+            action=data["action"],
+            status=data["status"],
+            reason=data.get("reason"),
+            verification_code=data.get("verification_code", ""),
+            number_matching=bool(data.get("number_matching", True)),
+            context=_context_fields(data),
+            created_at=data["created_at"],
+            expires_at=data["expires_at"],
+            resolved_at=data.get("resolved_at"),
+            credential_id=data.get("credential_id"),
+            device_name=data.get("device_name"),
+            elapsed_ms=data.get("elapsed_ms"),
+            devices=data.get("devices"),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Device:
+    credential_id: str
+    user_id: str
+    name: str
+    state: str
+    enrolled_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Device:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PendingChallenge:
+    """A challenge as a device sees it: what to show and what to sign. Never the code."""
+
+    challenge_id: str
+    user_id: str
+    action: str
+    note: str
+    initiator_host: str
+    initiator_ip: str
+    initiator_user_agent: str
+    custom: dict[str, str]
+    nonce: str
+    number_matching: bool
+    code_digits: int
+    created_at_ms: int
+    expires_at_ms: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingChallenge:
+        return cls(
+            challenge_id=data["challenge_id"],
+            user_id=data["user_id"],
+            action=data["action"],
+            nonce=data["nonce"],
+            number_matching=bool(data["number_matching"]),
+            code_digits=int(data["code_digits"]),
+            created_at_ms=int(data["created_at_ms"]),
+            expires_at_ms=int(data["expires_at_ms"]),
+            **_context_fields(data),
+        )
+
+    def context(self) -> ChallengeContext:
+        """The displayed context, exactly as it is hashed into the signed response."""
+        return ChallengeContext(
+            user_id=self.user_id,
+            action=self.action,
+            created_at_ms=self.created_at_ms,
+            note=self.note,
+            initiator_host=self.initiator_host,
+            initiator_ip=self.initiator_ip,
+            initiator_user_agent=self.initiator_user_agent,
+            custom=ChallengeContext.custom_items(self.custom),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "challenge_id": self.challenge_id,
+            "user_id": self.user_id,
+            "action": self.action,
+            "context": {
+                "note": self.note,
+                "initiator_host": self.initiator_host,
+                "initiator_ip": self.initiator_ip,
+                "initiator_user_agent": self.initiator_user_agent,
+                "custom": self.custom,
+            },
+            "number_matching": self.number_matching,
+            "code_digits": self.code_digits,
+            "created_at_ms": self.created_at_ms,
+            "expires_at_ms": self.expires_at_ms,
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Registration:
+    credential_id: str
+    user_id: str
+    device_name: str
+    origin: str
+    created_at_ms: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Registration:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResponseResult:
+    challenge_id: str
+    status: str
+    reason: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ResponseResult:
+        return cls(challenge_id=data["challenge_id"], status=data["status"], reason=data.get("reason"))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StreamEvent:
+    """One event on a device stream: ``challenge``, ``resolved``, ``ready`` or ``revoked``."""
+
+    kind: str
+    data: dict[str, Any]
+
+    @property
+    def challenge(self) -> PendingChallenge | None:
+        return PendingChallenge.from_json(self.data) if self.kind == "challenge" else None

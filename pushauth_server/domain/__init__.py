@@ -1,0 +1,1 @@
+"""The server's domains: enrollment, devices, challenges — each with routes, service and storage."""

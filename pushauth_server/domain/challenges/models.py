@@ -1,0 +1,98 @@
+"""The server's record of a challenge, and how it becomes the protocol's context and response."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pushauth_server.protocol import (
+    ChallengeContext,
+    ChallengeResponse,
+    ChallengeStatus,
+    Decision,
+    DenyReason,
+    context_hash,
+)
+from pushauth_server.storage import tables
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Challenge:
+    challenge_id: str
+    user_id: str
+    action: str
+    context: ChallengeContext
+    nonce: str
+    verification_code: str
+    number_matching: bool
+    status: ChallengeStatus
+    reason: str | None
+    created_at_ms: int
+    expires_at_ms: int
+    resolved_at_ms: int | None = None
+    credential_id: str | None = None
+    decision: str | None = None
+    response_reason: str | None = None
+    response_code: str | None = None
+    signature: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Challenge:
+        values = {column.name: getattr(row, column.name) for column in tables.challenges.c}
+        context = json.loads(values.pop("context_json"))
+        values["status"] = ChallengeStatus(values["status"])
+        values["number_matching"] = bool(values["number_matching"])
+        context["custom"] = tuple((key, value) for key, value in context["custom"])
+        return cls(context=ChallengeContext(**context), **values)
+
+    def to_row(self) -> dict[str, Any]:
+        row = {
+            name: getattr(self, name)
+            for name in (column.name for column in tables.challenges.c)
+            if name != "context_json"
+        }
+        row["status"] = self.status.value
+        row["context_json"] = context_json(self.context)
+        return row
+
+    def with_status(self, status: ChallengeStatus, **changes: Any) -> Challenge:
+        return replace(self, status=status, **changes)
+
+    def response_message(
+        self,
+        *,
+        origin: str,
+        credential_id: str,
+        decision: Decision,
+        reason: DenyReason,
+        verification_code: str,
+    ) -> ChallengeResponse:
+        """The message the device must have signed, rebuilt from what the server stored."""
+        return ChallengeResponse(
+            origin=origin,
+            challenge_id=self.challenge_id,
+            nonce=self.nonce,
+            decision=decision,
+            reason=reason,
+            verification_code=verification_code,
+            credential_id=credential_id,
+            context_hash=context_hash(self.context),
+            expires_at_ms=self.expires_at_ms,
+        )
+
+
+def context_json(context: ChallengeContext) -> str:
+    return json.dumps(
+        {
+            "user_id": context.user_id,
+            "action": context.action,
+            "created_at_ms": context.created_at_ms,
+            "note": context.note,
+            "initiator_host": context.initiator_host,
+            "initiator_ip": context.initiator_ip,
+            "initiator_user_agent": context.initiator_user_agent,
+            "custom": [list(item) for item in context.custom],
+        },
+        sort_keys=True,
+    )

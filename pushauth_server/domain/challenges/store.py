@@ -1,0 +1,64 @@
+"""Challenge queries. Every transition out of ``pending`` is a compare-and-set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pushauth_server.domain.challenges.models import Challenge
+from pushauth_server.protocol import ChallengeStatus
+from pushauth_server.storage.tables import challenges
+
+PENDING = ChallengeStatus.PENDING.value
+
+
+async def add(connection: AsyncConnection, challenge: Challenge) -> None:
+    await connection.execute(insert(challenges).values(**challenge.to_row()))
+
+
+async def get(connection: AsyncConnection, challenge_id: str) -> Challenge | None:
+    row = (
+        await connection.execute(
+            select(challenges).where(challenges.c.challenge_id == challenge_id)
+        )
+    ).first()
+    return Challenge.from_row(row) if row else None
+
+
+async def pending_for_user(connection: AsyncConnection, user_id: str, now_ms: int) -> list[Challenge]:
+    rows = await connection.execute(
+        select(challenges)
+        .where(
+            challenges.c.user_id == user_id,
+            challenges.c.status == PENDING,
+            challenges.c.expires_at_ms > now_ms,
+        )
+        .order_by(challenges.c.created_at_ms)
+    )
+    return [Challenge.from_row(row) for row in rows]
+
+
+async def resolve(
+    connection: AsyncConnection, challenge_id: str, status: ChallengeStatus, **values: Any
+) -> Challenge | None:
+    """Move a pending challenge to ``status``. Returns it if this call won, ``None`` otherwise."""
+    result = await connection.execute(
+        update(challenges)
+        .where(challenges.c.challenge_id == challenge_id, challenges.c.status == PENDING)
+        .values(status=status.value, **values)
+        .returning(*challenges.c)
+    )
+    row = result.first()
+    return Challenge.from_row(row) if row else None
+
+
+async def expire_due(connection: AsyncConnection, now_ms: int) -> list[Challenge]:
+    result = await connection.execute(
+        update(challenges)
+        .where(challenges.c.status == PENDING, challenges.c.expires_at_ms <= now_ms)
+        .values(status=ChallengeStatus.EXPIRED.value, resolved_at_ms=now_ms)
+        .returning(*challenges.c)
+    )
+    return [Challenge.from_row(row) for row in result]

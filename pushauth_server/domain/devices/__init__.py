@@ -1,0 +1,1 @@
+"""Devices: a user's enrolled credentials, listing and revocation."""

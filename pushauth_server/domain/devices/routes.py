@@ -1,0 +1,55 @@
+"""Relying-party routes for a user's devices: list and revoke."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from msgspec import Struct
+
+from pushauth_server.clock import iso
+from pushauth_server.domain.devices.models import Credential
+from pushauth_server.services import Services
+
+UserIdParam = Annotated[
+    str, Parameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+]
+
+
+class DeviceOut(Struct, kw_only=True):
+    credential_id: str
+    user_id: str
+    name: str
+    state: str
+    enrolled_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+def device_out(credential: Credential) -> DeviceOut:
+    return DeviceOut(
+        credential_id=credential.credential_id,
+        user_id=credential.user_id,
+        name=credential.name,
+        state="revoked" if credential.is_revoked else "active",
+        enrolled_at=iso(credential.created_at_ms) or "",
+        last_used_at=iso(credential.last_used_at_ms),
+        revoked_at=iso(credential.revoked_at_ms),
+    )
+
+
+class DevicesController(Controller):
+    path = "/v1"
+    tags = ["relying party"]
+    security = [{"ApiKey": []}]
+
+    @get("/users/{user_id:str}/devices", summary="List a user's devices")
+    async def list_devices(self, user_id: UserIdParam, services: Services) -> list[DeviceOut]:
+        return [device_out(c) for c in await services.devices.list_for_user(user_id)]
+
+    @post("/devices/{credential_id:str}/revoke", status_code=200, summary="Revoke a device now")
+    async def revoke(
+        self, credential_id: Annotated[str, Parameter(max_length=64)], services: Services
+    ) -> DeviceOut:
+        return device_out(await services.devices.revoke(credential_id))

@@ -1,0 +1,47 @@
+"""Listing and revoking a user's devices. Revocation is immediate: open streams are told to close."""
+
+from __future__ import annotations
+
+from pushauth_server import errors
+from pushauth_server.clock import now_ms
+from pushauth_server.domain.devices import store
+from pushauth_server.domain.devices.models import Credential
+from pushauth_server.realtime import Notifier, user_channel
+from pushauth_server.storage import Database
+
+
+class DeviceService:
+    def __init__(self, database: Database, notifier: Notifier) -> None:
+        self._db = database
+        self._notifier = notifier
+
+    async def list_for_user(self, user_id: str) -> list[Credential]:
+        async with self._db.read() as connection:
+            return await store.for_user(connection, user_id)
+
+    async def get(self, credential_id: str) -> Credential:
+        async with self._db.read() as connection:
+            credential = await store.get(connection, credential_id)
+        if credential is None:
+            raise errors.CredentialNotFound(
+                f"No device has credential id {credential_id!r}.", credential_id=credential_id
+            )
+        return credential
+
+    async def revoke(self, credential_id: str) -> Credential:
+        async with self._db.write() as connection:
+            credential = await store.get(connection, credential_id)
+            if credential is None:
+                raise errors.CredentialNotFound(
+                    f"No device has credential id {credential_id!r}.", credential_id=credential_id
+                )
+            if not await store.revoke(connection, credential_id, now_ms()):
+                raise errors.CredentialAlreadyRevoked(
+                    f"Device {credential_id!r} is already revoked.", credential_id=credential_id
+                )
+            revoked = await store.get(connection, credential_id)
+        assert revoked is not None
+        await self._notifier.publish(
+            {"type": "revoked", "credential_id": credential_id}, user_channel(revoked.user_id)
+        )
+        return revoked

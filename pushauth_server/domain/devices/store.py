@@ -1,0 +1,52 @@
+"""Credential queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pushauth_server.domain.devices.models import Credential
+from pushauth_server.storage.tables import credentials
+
+
+async def get(connection: AsyncConnection, credential_id: str) -> Credential | None:
+    row = (
+        await connection.execute(
+            select(credentials).where(credentials.c.credential_id == credential_id)
+        )
+    ).first()
+    return Credential.from_row(row) if row else None
+
+
+async def for_user(connection: AsyncConnection, user_id: str) -> list[Credential]:
+    rows = await connection.execute(
+        select(credentials)
+        .where(credentials.c.user_id == user_id)
+        .order_by(credentials.c.created_at_ms)
+    )
+    return [Credential.from_row(row) for row in rows]
+
+
+async def count_active(connection: AsyncConnection, user_id: str) -> int:
+    query = select(func.count()).where(
+        credentials.c.user_id == user_id, credentials.c.revoked_at_ms.is_(None)
+    )
+    return int((await connection.execute(query)).scalar_one())
+
+
+async def revoke(connection: AsyncConnection, credential_id: str, now_ms: int) -> bool:
+    """Compare-and-set: True only for the call that actually revoked it."""
+    result = await connection.execute(
+        update(credentials)
+        .where(credentials.c.credential_id == credential_id, credentials.c.revoked_at_ms.is_(None))
+        .values(revoked_at_ms=now_ms)
+    )
+    return result.rowcount == 1
+
+
+async def touch(connection: AsyncConnection, credential_id: str, now_ms: int) -> None:
+    await connection.execute(
+        update(credentials)
+        .where(credentials.c.credential_id == credential_id)
+        .values(last_used_at_ms=now_ms)
+    )

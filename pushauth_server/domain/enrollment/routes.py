@@ -1,0 +1,52 @@
+"""Enrollment routes: relying parties issue tokens; devices redeem them with a key proof."""
+
+from __future__ import annotations
+
+from litestar import Controller, post
+
+from pushauth_server.clock import iso
+from pushauth_server.domain.enrollment.schemas import (
+    EnrollmentTokenIn,
+    EnrollmentTokenOut,
+    RegisterIn,
+    RegisterOut,
+)
+from pushauth_server.services import Services
+
+
+class EnrollmentTokenController(Controller):
+    path = "/v1/enrollment-tokens"
+    tags = ["relying party"]
+    security = [{"ApiKey": []}]
+
+    @post("/", summary="Issue a single-use enrollment token for a user")
+    async def issue(self, data: EnrollmentTokenIn, services: Services) -> EnrollmentTokenOut:
+        token, expires = await services.enrollment.issue_token(data.user_id)
+        return EnrollmentTokenOut(
+            token=token,
+            user_id=data.user_id,
+            expires_at=iso(expires) or "",
+            expires_at_ms=expires,
+            server_url=services.settings.origin,
+        )
+
+
+class RegisterController(Controller):
+    path = "/v1/device/register"
+    tags = ["device"]
+
+    @post("/", summary="Register a device key with an enrollment token and proof of possession")
+    async def register(self, data: RegisterIn, services: Services) -> RegisterOut:
+        credential = await services.enrollment.register(
+            token=data.token,
+            public_key=data.public_key,
+            device_name=data.device_name,
+            signature=data.signature,
+        )
+        return RegisterOut(
+            credential_id=credential.credential_id,
+            user_id=credential.user_id,
+            device_name=credential.name,
+            origin=services.settings.origin,
+            created_at_ms=credential.created_at_ms,
+        )

@@ -1,0 +1,112 @@
+"""Issuing enrollment tokens and registering device keys.
+
+A token can only add an authenticator, once, within its lifetime; only its SHA-256 is stored, so
+a copy of the database does not hand out enrollments.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import insert, select, update
+
+from pushauth_server import errors
+from pushauth_server.clock import new_id, now_ms, sha256_hex
+from pushauth_server.domain.devices.models import Credential
+from pushauth_server.protocol import EnrollmentProof, is_valid_public_key, verify
+from pushauth_server.settings import Settings
+from pushauth_server.storage import Database
+from pushauth_server.storage.tables import credentials, enrollment_tokens
+
+
+class EnrollmentService:
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._db = database
+        self._settings = settings
+
+    async def issue_token(self, user_id: str) -> tuple[str, int]:
+        token = "pet_" + secrets.token_urlsafe(32)
+        created = now_ms()
+        expires = created + round(self._settings.enrollment_token_ttl_seconds * 1000)
+        async with self._db.write() as connection:
+            await connection.execute(
+                insert(enrollment_tokens).values(
+                    token_hash=sha256_hex(token),
+                    user_id=user_id,
+                    created_at_ms=created,
+                    expires_at_ms=expires,
+                )
+            )
+        return token, expires
+
+    async def register(
+        self, *, token: str, public_key: str, device_name: str, signature: str
+    ) -> Credential:
+        if not is_valid_public_key(public_key):
+            raise errors.InvalidRequest("public_key is not a base64url Ed25519 public key.")
+        proof = EnrollmentProof(
+            origin=self._settings.origin,
+            token=token,
+            public_key=public_key,
+            device_name=device_name,
+        )
+        # Proof of possession: the key being registered signed this token for this server.
+        if not verify(public_key=public_key, message=proof, signature=signature):
+            raise errors.InvalidSignature("The enrollment proof signature does not verify.")
+        token_hash = sha256_hex(token)
+        now = now_ms()
+        credential = Credential(
+            credential_id=new_id("cr"),
+            user_id="",
+            name=device_name,
+            public_key=public_key,
+            created_at_ms=now,
+            last_used_at_ms=None,
+            revoked_at_ms=None,
+        )
+        async with self._db.write() as connection:
+            row = (
+                await connection.execute(
+                    select(enrollment_tokens).where(enrollment_tokens.c.token_hash == token_hash)
+                )
+            ).first()
+            if row is None:
+                raise errors.EnrollmentTokenInvalid(
+                    "Unknown enrollment token. Ask for a new one: pushauth enroll USER"
+                )
+            # Single use: the compare-and-set lets exactly one registration consume the token.
+            consumed = await connection.execute(
+                update(enrollment_tokens)
+                .where(
+                    enrollment_tokens.c.token_hash == token_hash,
+                    enrollment_tokens.c.used_at_ms.is_(None),
+                    enrollment_tokens.c.expires_at_ms > now,
+                )
+                .values(used_at_ms=now, credential_id=credential.credential_id)
+            )
+            if consumed.rowcount != 1:
+                why = "already used" if row.used_at_ms is not None else "expired"
+                raise errors.EnrollmentTokenInvalid(
+                    f"This enrollment token is {why}. Ask for a new one: "
+                    f"pushauth enroll {row.user_id}",
+                    reason=why,
+                )
+            credential = Credential(
+                credential_id=credential.credential_id,
+                user_id=row.user_id,
+                name=device_name,
+                public_key=public_key,
+                created_at_ms=now,
+                last_used_at_ms=None,
+                revoked_at_ms=None,
+            )
+            await connection.execute(
+                insert(credentials).values(
+                    credential_id=credential.credential_id,
+                    user_id=credential.user_id,
+                    name=credential.name,
+                    public_key=credential.public_key,
+                    created_at_ms=credential.created_at_ms,
+                )
+            )
+        return credential

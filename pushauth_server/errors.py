@@ -1,0 +1,177 @@
+"""Every error the server raises on purpose. One tree; HTTP is mapped from it in one place.
+
+    PushAuthError
+    ├── InvalidRequest (400)              invalid_request
+    │   ├── NumberMatchingRequired        number_matching_required
+    │   └── InvalidTimeout                invalid_timeout
+    ├── Unauthenticated (401)
+    │   ├── InvalidApiKey                 invalid_api_key
+    │   ├── InvalidSignature              invalid_signature
+    │   ├── StaleProof                    stale_proof
+    │   ├── ReplayedProof                 replayed_proof
+    │   ├── UnknownCredential             unknown_credential
+    │   └── EnrollmentTokenInvalid        enrollment_token_invalid
+    ├── Forbidden (403)
+    │   ├── CredentialRevoked             credential_revoked
+    │   └── WrongAccount                  wrong_account
+    ├── NotFound (404)
+    │   ├── ChallengeNotFound             challenge_not_found
+    │   ├── CredentialNotFound            credential_not_found
+    │   └── RouteNotFound                 not_found
+    ├── MethodNotAllowed (405)            method_not_allowed
+    ├── Conflict (409)
+    │   ├── ChallengeNotPending           challenge_not_pending
+    │   ├── NoEnrolledDevice              no_enrolled_device
+    │   └── CredentialAlreadyRevoked      credential_already_revoked
+    ├── PayloadTooLarge (413)             payload_too_large
+    └── InternalError (500)               internal_error   (never raised on purpose)
+
+Services raise these; :mod:`pushauth_server.http_errors` turns them into responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class PushAuthError(Exception):
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidRequest(PushAuthError):
+    status_code = 400
+    code = "invalid_request"
+
+
+class NumberMatchingRequired(InvalidRequest):
+    code = "number_matching_required"
+
+
+class InvalidTimeout(InvalidRequest):
+    code = "invalid_timeout"
+
+
+class Unauthenticated(PushAuthError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class InvalidApiKey(Unauthenticated):
+    code = "invalid_api_key"
+
+
+class InvalidSignature(Unauthenticated):
+    code = "invalid_signature"
+
+
+class StaleProof(Unauthenticated):
+    code = "stale_proof"
+
+
+class ReplayedProof(Unauthenticated):
+    code = "replayed_proof"
+
+
+class UnknownCredential(Unauthenticated):
+    code = "unknown_credential"
+
+
+class EnrollmentTokenInvalid(Unauthenticated):
+    code = "enrollment_token_invalid"
+
+
+class Forbidden(PushAuthError):
+    status_code = 403
+    code = "forbidden"
+
+
+class CredentialRevoked(Forbidden):
+    code = "credential_revoked"
+
+
+class WrongAccount(Forbidden):
+    code = "wrong_account"
+
+
+class NotFound(PushAuthError):
+    status_code = 404
+    code = "not_found"
+
+
+class ChallengeNotFound(NotFound):
+    code = "challenge_not_found"
+
+
+class CredentialNotFound(NotFound):
+    code = "credential_not_found"
+
+
+class RouteNotFound(NotFound):
+    code = "not_found"
+
+
+class MethodNotAllowed(PushAuthError):
+    status_code = 405
+    code = "method_not_allowed"
+
+
+class Conflict(PushAuthError):
+    status_code = 409
+    code = "conflict"
+
+
+class ChallengeNotPending(Conflict):
+    code = "challenge_not_pending"
+
+
+class NoEnrolledDevice(Conflict):
+    code = "no_enrolled_device"
+
+
+class CredentialAlreadyRevoked(Conflict):
+    code = "credential_already_revoked"
+
+
+class PayloadTooLarge(PushAuthError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InternalError(PushAuthError):
+    status_code = 500
+    code = "internal_error"
+
+
+__all__ = [
+    "ChallengeNotFound",
+    "ChallengeNotPending",
+    "Conflict",
+    "CredentialAlreadyRevoked",
+    "CredentialNotFound",
+    "CredentialRevoked",
+    "EnrollmentTokenInvalid",
+    "Forbidden",
+    "InternalError",
+    "InvalidApiKey",
+    "InvalidRequest",
+    "InvalidSignature",
+    "InvalidTimeout",
+    "MethodNotAllowed",
+    "NoEnrolledDevice",
+    "NotFound",
+    "NumberMatchingRequired",
+    "PayloadTooLarge",
+    "PushAuthError",
+    "ReplayedProof",
+    "RouteNotFound",
+    "StaleProof",
+    "Unauthenticated",
+    "UnknownCredential",
+    "WrongAccount",
+]

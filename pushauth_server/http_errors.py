@@ -1,0 +1,89 @@
+"""The one place where errors become HTTP responses.
+
+Our own errors carry their status and code. Litestar's own exceptions (validation, unknown route,
+wrong method, oversized body) are translated into our tree first, so every error body has the
+same shape: ``{"error": {"code": ..., "message": ..., "details": {...}}}``. Anything unexpected
+becomes a bare 500 ``internal_error`` with no traceback, and is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+from pushauth_server import errors
+
+logger = logging.getLogger("pushauth.server")
+
+
+def _body(error: errors.PushAuthError) -> dict[str, Any]:
+    return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+
+
+def error_response(error: errors.PushAuthError) -> Response[dict[str, Any]]:
+    headers = {}
+    retry_after = error.details.get("retry_after_seconds")
+    if isinstance(retry_after, int | float):
+        headers["Retry-After"] = str(max(1, round(retry_after)))
+    return Response(
+        content=_body(error),
+        status_code=error.status_code,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def translate(exc: Exception) -> errors.PushAuthError:
+    """Map any exception raised while handling a request into our tree."""
+    if isinstance(exc, errors.PushAuthError):
+        return exc
+    if isinstance(exc, ValidationException):
+        problems = _validation_problems(exc)
+        return errors.InvalidRequest(
+            "The request body or parameters are not valid: " + "; ".join(problems)
+            if problems
+            else "The request body or parameters are not valid.",
+            problems=problems,
+        )
+    if isinstance(exc, NotFoundException):
+        return errors.RouteNotFound("No such endpoint. See /schema for the API.")
+    if isinstance(exc, MethodNotAllowedException):
+        return errors.MethodNotAllowed("This endpoint does not accept that HTTP method.")
+    if isinstance(exc, NotAuthorizedException):
+        return errors.Unauthenticated(exc.detail)
+    if isinstance(exc, ClientException) and exc.status_code == 413:
+        return errors.PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
+        error = errors.InvalidRequest(exc.detail or "Bad request.")
+        return error
+    logger.exception("unexpected error while handling a request", exc_info=exc)
+    return errors.InternalError("Internal server error.")
+
+
+def _validation_problems(exc: ValidationException) -> list[str]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    problems = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = item.get("key")
+            message = item.get("message", "invalid")
+            problems.append(f"{key}: {message}" if key else str(message))
+    return problems
+
+
+def handle(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return error_response(translate(exc))
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle}

@@ -1,0 +1,61 @@
+"""The pushauth protocol, pure Python: signed messages, keys, codes, context and states.
+
+Imports neither Litestar nor SQLAlchemy; the device, the CLI and the server all use it.
+"""
+
+from pushauth_server.protocol.codes import codes_match, new_verification_code
+from pushauth_server.protocol.context import ChallengeContext, context_hash
+from pushauth_server.protocol.encoding import (
+    PROTOCOL_VERSION,
+    b64url_decode,
+    b64url_encode,
+    canonical_bytes,
+)
+from pushauth_server.protocol.keys import (
+    generate_private_key,
+    is_valid_public_key,
+    private_key_from_seed,
+    public_key_b64,
+    sign,
+    verify,
+)
+from pushauth_server.protocol.messages import (
+    ChallengeResponse,
+    Decision,
+    DenyReason,
+    EnrollmentProof,
+    RequestProof,
+    SignedMessage,
+    signed_bytes,
+)
+from pushauth_server.protocol.outcome import Outcome, judge_response
+from pushauth_server.protocol.states import ChallengeStatus, DenialReason, can_transition
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "ChallengeContext",
+    "ChallengeResponse",
+    "ChallengeStatus",
+    "Decision",
+    "DenialReason",
+    "DenyReason",
+    "EnrollmentProof",
+    "Outcome",
+    "RequestProof",
+    "SignedMessage",
+    "b64url_decode",
+    "b64url_encode",
+    "can_transition",
+    "canonical_bytes",
+    "codes_match",
+    "context_hash",
+    "generate_private_key",
+    "is_valid_public_key",
+    "judge_response",
+    "new_verification_code",
+    "private_key_from_seed",
+    "public_key_b64",
+    "sign",
+    "signed_bytes",
+    "verify",
+]

@@ -1,0 +1,55 @@
+"""Ed25519 keys: generation, raw encodings, signing and verification."""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from pushauth_server.protocol.encoding import b64url_decode, b64url_encode
+from pushauth_server.protocol.messages import SignedMessage, signed_bytes
+
+PUBLIC_KEY_LENGTH = 32
+SIGNATURE_LENGTH = 64
+
+
+def generate_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def public_key_b64(private_key: Ed25519PrivateKey) -> str:
+    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return b64url_encode(raw)
+
+
+def sign(private_key: Ed25519PrivateKey, message: SignedMessage) -> str:
+    """Sign ``message``; returns the signature as unpadded base64url."""
+    return b64url_encode(private_key.sign(signed_bytes(message)))
+
+
+def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
+    """True when ``signature`` is ``public_key``'s signature over ``message``; never raises."""
+    try:
+        key_bytes = b64url_decode(public_key)
+        sig_bytes = b64url_decode(signature)
+        if len(key_bytes) != PUBLIC_KEY_LENGTH or len(sig_bytes) != SIGNATURE_LENGTH:
+            return False
+        Ed25519PublicKey.from_public_bytes(key_bytes).verify(sig_bytes, signed_bytes(message))
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def is_valid_public_key(public_key: str) -> bool:
+    try:
+        raw = b64url_decode(public_key)
+        if len(raw) != PUBLIC_KEY_LENGTH:
+            return False
+        Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,84 @@
+"""Server settings, read from ``PUSHAUTH_*`` environment variables and ``.env`` when the app is built.
+
+Nothing here is read at import time: call :meth:`Settings.load` (or construct ``Settings``
+directly in tests) and pass the result to :func:`pushauth_server.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./pushauth.db"
+
+
+class Settings(BaseSettings):
+    """Every field is settable as ``PUSHAUTH_<FIELD NAME IN UPPER CASE>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PUSHAUTH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    host: str = Field("127.0.0.1", description="Interface to listen on.")
+    port: int = Field(8300, ge=0, le=65535, description="TCP port to listen on.")
+    public_url: str | None = Field(
+        None,
+        description="The server's origin as devices see it, signed into every device message. "
+        "Defaults to http://HOST:PORT.",
+    )
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path.db or "
+        "postgresql+asyncpg://user@host/db.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="The relying party's API key. Only its hash is kept once the app is built."
+    )
+    challenge_ttl_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Default lifetime of a challenge, by server time."
+    )
+    challenge_ttl_max_seconds: float = Field(
+        600.0, gt=0, le=3600, description="Longest lifetime a relying party may ask for."
+    )
+    verification_code_digits: int = Field(
+        6, ge=2, le=8, description="Digits in the number-matching code (NIST SP 800-63B-4)."
+    )
+    allow_plain_approval: bool = Field(
+        False,
+        description="Allow relying parties to turn number matching off for a challenge "
+        "(plain approve/deny). Off by default.",
+    )
+    enrollment_token_ttl_seconds: float = Field(
+        600.0, gt=0, le=3600, description="Lifetime of a single-use enrollment token."
+    )
+    request_proof_window_seconds: float = Field(
+        60.0, gt=0, le=60, description="How far a device request proof's timestamp may drift."
+    )
+    channels_backend: Literal["memory", "redis"] = Field(
+        "memory", description="Real-time delivery backend: memory (one process) or redis."
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Used when channels_backend=redis.")
+    stream_keepalive_seconds: float = Field(
+        15.0, gt=0, description="Interval of SSE keep-alive comments on idle streams."
+    )
+    expiry_sweep_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often pending challenges past their expiry are expired."
+    )
+    max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted.")
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def origin(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Read the environment and ``.env`` now, with explicit ``overrides`` winning."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return cls(**given)  # type: ignore[arg-type]

@@ -1,0 +1,6 @@
+"""Storage: the tables, and a database handle that works on SQLite and PostgreSQL alike."""
+
+from pushauth_server.storage.database import Database
+from pushauth_server.storage.tables import metadata
+
+__all__ = ["Database", "metadata"]

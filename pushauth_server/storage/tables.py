@@ -1,0 +1,72 @@
+"""Table definitions (SQLAlchemy Core). Times are integer milliseconds since the Unix epoch."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+enrollment_tokens = Table(
+    "enrollment_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 hex; the token itself is never stored
+    Column("user_id", String(128), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
+    Column("used_at_ms", BigInteger, nullable=True),
+    Column("credential_id", String(64), nullable=True),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("credential_id", String(64), primary_key=True),
+    Column("user_id", String(128), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("last_used_at_ms", BigInteger, nullable=True),
+    Column("revoked_at_ms", BigInteger, nullable=True),
+)
+
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("challenge_id", String(64), primary_key=True),
+    Column("user_id", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("context_json", Text, nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("verification_code", String(8), nullable=False),
+    Column("number_matching", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(32), nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
+    Column("resolved_at_ms", BigInteger, nullable=True),
+    # The signed response, kept whole so the decision can be verified again later.
+    Column("credential_id", String(64), nullable=True),
+    Column("decision", String(16), nullable=True),
+    Column("response_reason", String(16), nullable=True),
+    Column("response_code", String(8), nullable=True),
+    Column("signature", String(128), nullable=True),
+    Index("ix_challenges_user_status", "user_id", "status"),
+    Index("ix_challenges_status_expires", "status", "expires_at_ms"),
+)
+
+request_nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("credential_id", String(64), nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False, index=True),
+)
