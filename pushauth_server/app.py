@@ -71,7 +71,9 @@ def create_app(settings: Settings) -> Litestar:
     channels = channels_plugin(settings)
     services = Services.build(settings, database, Notifier(channels))
 
-    def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    def require_api_key(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
         api_key_check(connection, handler)
 
     @contextlib.asynccontextmanager

@@ -65,8 +65,7 @@ def translate(exc: Exception) -> errors.PushAuthError:
     if isinstance(exc, ClientException) and exc.status_code == 413:
         return errors.PayloadTooLarge("The request body is too large.")
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
-        error = errors.InvalidRequest(exc.detail or "Bad request.")
-        return error
+        return errors.InvalidRequest(exc.detail or "Bad request.")
     logger.exception("unexpected error while handling a request", exc_info=exc)
     return errors.InternalError("Internal server error.")
 

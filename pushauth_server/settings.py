@@ -1,4 +1,4 @@
-"""Server settings, read from ``PUSHAUTH_*`` environment variables and ``.env`` when the app is built.
+"""Server settings, from ``PUSHAUTH_*`` environment variables and ``.env``, read at app build.
 
 Nothing here is read at import time: call :meth:`Settings.load` (or construct ``Settings``
 directly in tests) and pass the result to :func:`pushauth_server.app.create_app`.
@@ -34,7 +34,8 @@ class Settings(BaseSettings):
         "postgresql+asyncpg://user@host/db.",
     )
     api_key: SecretStr | None = Field(
-        None, description="The relying party's API key. Only its hash is kept once the app is built."
+        None,
+        description="The relying party's API key. Only its hash is kept once the app is built.",
     )
     challenge_ttl_seconds: float = Field(
         120.0, gt=0, le=3600, description="Default lifetime of a challenge, by server time."
@@ -59,7 +60,9 @@ class Settings(BaseSettings):
     channels_backend: Literal["memory", "redis"] = Field(
         "memory", description="Real-time delivery backend: memory (one process) or redis."
     )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Used when channels_backend=redis.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Used when channels_backend=redis."
+    )
     stream_keepalive_seconds: float = Field(
         15.0, gt=0, description="Interval of SSE keep-alive comments on idle streams."
     )

@@ -139,7 +139,9 @@ def revoke_device(credential_id: str) -> Call[Device]:
     )
 
 
-def register(*, token: str, public_key: str, device_name: str, signature: str) -> Call[Registration]:
+def register(
+    *, token: str, public_key: str, device_name: str, signature: str
+) -> Call[Registration]:
     return Call(
         method="POST",
         path="/v1/device/register",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -50,7 +50,10 @@ class PushAuthClient:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -92,7 +95,7 @@ class PushAuthClient:
             body = response.json()
         except ValueError as exc:
             raise UnexpectedResponse(
-                f"HTTP {response.status_code} with a body that is not JSON: is this a pushauth server?"
+                f"HTTP {response.status_code} with a non-JSON body: is this a pushauth server?"
             ) from exc
         if response.status_code >= 400:
             raise api_error(response.status_code, body)
@@ -116,13 +119,13 @@ class PushAuthClient:
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
 
-    async def watch_challenge(self, challenge_id: str) -> AsyncIterator[ChallengeState]:
+    async def watch_challenge(self, challenge_id: str) -> AsyncGenerator[ChallengeState, None]:
         """The challenge's state now, and again when it resolves (relying party, SSE)."""
         async for event, data in self._events(calls.challenge_events_path(challenge_id), "api_key"):
             if event == "status":
                 yield ChallengeState.from_json(data)
 
-    async def device_stream(self) -> AsyncIterator[StreamEvent]:
+    async def device_stream(self) -> AsyncGenerator[StreamEvent, None]:
         """This device's live stream: pending challenges, ``ready``, then new events."""
         async for event, data in self._events(calls.DEVICE_STREAM_PATH, "device"):
             yield StreamEvent(kind=event, data=data or {})

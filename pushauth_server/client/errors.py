@@ -1,17 +1,17 @@
 """Errors the client library raises. Transport failures and server error codes become these.
 
-    ClientError
-    ├── ServerUnreachable                 connection refused, DNS, TLS, timeouts
-    ├── UnexpectedResponse                not a pushauth server, or a body we cannot read
-    └── ApiError                          the server answered with an error code
-        ├── Unauthorized (401)            bad API key, bad or replayed proof
-        ├── Forbidden (403)
-        │   └── CredentialRevoked         credential_revoked
-        ├── NotFound (404)
-        ├── Conflict (409)
-        │   ├── NoEnrolledDevice          no_enrolled_device
-        │   └── ChallengeNotPending       challenge_not_pending
-        └── Refused (429)                 a limit or lockout; ``retry_after`` seconds
+ClientError
+├── ServerUnreachable                 connection refused, DNS, TLS, timeouts
+├── UnexpectedResponse                not a pushauth server, or a body we cannot read
+└── ApiError                          the server answered with an error code
+    ├── Unauthorized (401)            bad API key, bad or replayed proof
+    ├── Forbidden (403)
+    │   └── CredentialRevoked         credential_revoked
+    ├── NotFound (404)
+    ├── Conflict (409)
+    │   ├── NoEnrolledDevice          no_enrolled_device
+    │   └── ChallengeNotPending       challenge_not_pending
+    └── Refused (429)                 a limit or lockout; ``retry_after`` seconds
 """
 
 from __future__ import annotations

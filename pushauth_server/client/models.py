@@ -44,7 +44,12 @@ class EnrollmentToken:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EnrollmentToken:
-        return cls(**{k: data[k] for k in ("token", "user_id", "expires_at", "expires_at_ms", "server_url")})
+        return cls(
+            **{
+                k: data[k]
+                for k in ("token", "user_id", "expires_at", "expires_at_ms", "server_url")
+            }
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -194,7 +199,9 @@ class ResponseResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ResponseResult:
-        return cls(challenge_id=data["challenge_id"], status=data["status"], reason=data.get("reason"))
+        return cls(
+            challenge_id=data["challenge_id"], status=data["status"], reason=data.get("reason")
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

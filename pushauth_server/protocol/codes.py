@@ -1,4 +1,6 @@
-"""Number-matching codes (NIST SP 800-63B-4 §3.1.3.1): drawn from a CSPRNG, compared in constant time."""
+"""Number-matching codes (NIST SP 800-63B-4 §3.1.3.1).
+
+Drawn from a CSPRNG, compared in constant time."""
 
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ FieldValue = str | int | bytes
 
 
 def _value_bytes(value: FieldValue) -> bytes:
-    if isinstance(value, bool):  # bool is an int; refuse it so True never encodes as "1" by accident
+    if isinstance(
+        value, bool
+    ):  # bool is an int; refuse it so True never encodes as "1" by accident
         raise TypeError("booleans are not a canonical field type; use a string")
     if isinstance(value, int):
         return str(value).encode("ascii")

@@ -18,7 +18,9 @@ metadata = MetaData()
 enrollment_tokens = Table(
     "enrollment_tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),  # SHA-256 hex; the token itself is never stored
+    Column(
+        "token_hash", String(64), primary_key=True
+    ),  # SHA-256 hex; the token itself is never stored
     Column("user_id", String(128), nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False),

@@ -28,7 +28,11 @@ class DeviceChallengeController(Controller):
     path = "/v1/device"
     tags = ["device"]
 
-    @get("/challenges", summary="Pending challenges for this device's user", security=[{"DeviceProof": []}])
+    @get(
+        "/challenges",
+        summary="Pending challenges for this device's user",
+        security=[{"DeviceProof": []}],
+    )
     async def pending(
         self, request: Request[Any, Any, Any], services: Services
     ) -> list[DeviceChallengeOut]:
@@ -36,7 +40,11 @@ class DeviceChallengeController(Controller):
         pending = await services.challenges.pending_for_user(credential.user_id)
         return [device_challenge_out(challenge) for challenge in pending]
 
-    @get("/stream", summary="Server-Sent Events: challenges as they are created", security=[{"DeviceProof": []}])
+    @get(
+        "/stream",
+        summary="Server-Sent Events: challenges as they are created",
+        security=[{"DeviceProof": []}],
+    )
     async def stream(self, request: Request[Any, Any, Any], services: Services) -> ServerSentEvent:
         """Sends what is already pending, then ``ready``, then each ``challenge`` as it is created,
         ``resolved`` when one is settled elsewhere, and ``revoked`` (then closes) if this device

@@ -25,9 +25,7 @@ UserId = Annotated[
         description="The relying party's identifier for the user.",
     ),
 ]
-Action = Annotated[
-    str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9._:-]*$")
-]
+Action = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9._:-]*$")]
 CustomKey = Annotated[str, Meta(min_length=1, max_length=64)]
 CustomValue = Annotated[str, Meta(max_length=256)]
 

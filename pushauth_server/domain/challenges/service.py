@@ -84,7 +84,10 @@ class ChallengeService:
                 )
             await store.add(connection, challenge)
         await self._notifier.publish(
-            {"type": "challenge", "challenge": msgspec.to_builtins(device_challenge_out(challenge))},
+            {
+                "type": "challenge",
+                "challenge": msgspec.to_builtins(device_challenge_out(challenge)),
+            },
             user_channel(challenge.user_id),
         )
         return challenge, devices
@@ -112,9 +115,7 @@ class ChallengeService:
 
     async def cancel(self, challenge_id: str) -> Challenge:
         challenge = await self.get(challenge_id)
-        return await self._resolve(
-            challenge, ChallengeStatus.CANCELLED, resolved_at_ms=now_ms()
-        )
+        return await self._resolve(challenge, ChallengeStatus.CANCELLED, resolved_at_ms=now_ms())
 
     async def expire_if_due(self, challenge: Challenge) -> Challenge:
         """Expire ``challenge`` if its time is up (server time); returns its current state."""

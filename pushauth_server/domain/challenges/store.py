@@ -27,7 +27,9 @@ async def get(connection: AsyncConnection, challenge_id: str) -> Challenge | Non
     return Challenge.from_row(row) if row else None
 
 
-async def pending_for_user(connection: AsyncConnection, user_id: str, now_ms: int) -> list[Challenge]:
+async def pending_for_user(
+    connection: AsyncConnection, user_id: str, now_ms: int
+) -> list[Challenge]:
     rows = await connection.execute(
         select(challenges)
         .where(

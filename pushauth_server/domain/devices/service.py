@@ -1,4 +1,6 @@
-"""Listing and revoking a user's devices. Revocation is immediate: open streams are told to close."""
+"""Listing and revoking a user's devices.
+
+Revocation is immediate: open streams are told to close."""
 
 from __future__ import annotations
 

@@ -1,0 +1,3 @@
+from pushauth_cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The ``pushauth`` commands, one module per concern."""

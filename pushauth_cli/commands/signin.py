@@ -1,0 +1,197 @@
+"""``pushauth signin`` and ``pushauth wait``: ask for a push approval and wait for the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import aclosing
+from typing import Annotated, Any
+
+import typer
+
+from pushauth_cli.errors import client_errors
+from pushauth_cli.exit_codes import EXIT_CODES_HELP, ExitCode, for_status
+from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl, Timeout
+from pushauth_cli.render import err, number_panel, print_json
+from pushauth_server.client import ChallengeState, PushAuthClient, calls
+
+_OUTCOME_TEXT = {
+    ("denied", "not_me"): "[bold red]Denied:[/] the user reported they did not start this sign-in.",
+    ("denied", "wrong_code"): "[bold red]Failed:[/] the number typed on the device was wrong.",
+    ("denied", None): "[bold red]Denied[/] on the device.",
+    ("expired", None): "[yellow]Expired:[/] nobody answered in time.",
+    ("cancelled", None): "[yellow]Cancelled.[/]",
+}
+
+
+def challenge_json(state: ChallengeState, *, timed_out: bool = False) -> dict[str, Any]:
+    return {
+        "challenge_id": state.challenge_id,
+        "status": state.status,
+        "reason": state.reason,
+        "user_id": state.user_id,
+        "action": state.action,
+        "verification_code": state.verification_code,
+        "credential_id": state.credential_id,
+        "device_name": state.device_name,
+        "elapsed_ms": state.elapsed_ms,
+        "created_at": state.created_at,
+        "expires_at": state.expires_at,
+        "resolved_at": state.resolved_at,
+        "timed_out": timed_out,
+    }
+
+
+async def _wait(
+    client: PushAuthClient, challenge_id: str, timeout: float
+) -> tuple[ChallengeState, bool]:
+    """Follow the challenge's event stream until it resolves; ``(state, timed_out)``."""
+    last: ChallengeState | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            async with aclosing(client.watch_challenge(challenge_id)) as states:
+                async for state in states:
+                    last = state
+                    if state.is_resolved:
+                        return state, False
+    except TimeoutError:
+        pass
+    # The stream ended or timed out: read the state once more, it may just have resolved.
+    state = await client.call(calls.get_challenge(challenge_id))
+    return state, not state.is_resolved and last is not None
+
+
+def _report(state: ChallengeState, *, json: bool, timed_out: bool) -> None:
+    if json:
+        print_json(challenge_json(state, timed_out=timed_out))
+    elif state.status == "approved":
+        err.print(
+            f"[bold green]Approved[/] by {state.user_id} on {state.device_name or 'their device'} "
+            f"in {state.elapsed_ms} ms."
+        )
+    elif timed_out:
+        err.print("[yellow]Timed out[/] waiting for an answer.")
+    else:
+        key = (state.status, state.reason if state.reason in ("not_me", "wrong_code") else None)
+        err.print(_OUTCOME_TEXT.get(key, f"Challenge is {state.status}."))
+
+
+def _exit_code(state: ChallengeState, timed_out: bool) -> ExitCode:
+    return ExitCode.EXPIRED if timed_out else for_status(state.status)
+
+
+def signin(
+    user: Annotated[str, typer.Argument(help="The user to sign in, e.g. alice.")],
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    api_key: ApiKey = "",
+    action: Annotated[str, typer.Option(help="What is being approved.")] = "signIn",
+    note: Annotated[str, typer.Option(help="A note shown on the device.")] = "",
+    timeout: Timeout = 120.0,
+    expires_in: Annotated[
+        float | None,
+        typer.Option(help="Challenge lifetime in seconds (server default 120)."),
+    ] = None,
+    json: Json = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Print the challenge and exit 0; see `pushauth wait`.")
+    ] = False,
+) -> None:
+    """Push a sign-in request to USER's devices, show the number to type, wait for the answer."""
+    import platform
+    import socket
+
+    async def run() -> tuple[ChallengeState, bool]:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            created = await client.call(
+                calls.create_challenge(
+                    user_id=user,
+                    action=action,
+                    note=note,
+                    initiator_host=socket.gethostname(),
+                    initiator_user_agent=f"pushauth-cli ({platform.system()})",
+                    expires_in_seconds=expires_in,
+                )
+            )
+            if no_wait:
+                return created, False
+            _show_number(created)
+            with err.status(f"Waiting for {user} to answer on their device…", spinner="dots"):
+                try:
+                    state, timed_out = await _wait(client, created.challenge_id, timeout)
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    await client.call(calls.cancel_challenge(created.challenge_id))
+                    raise
+                if timed_out:
+                    # The web app gave up: take the request off the user's device too.
+                    state = await _cancel_quietly(client, created.challenge_id) or state
+            return state, timed_out
+
+    with client_errors():
+        state, timed_out = asyncio.run(run())
+    if no_wait:
+        if json:
+            print_json(challenge_json(state))
+        else:
+            _show_number(state)
+            err.print(f"Challenge [bold]{state.challenge_id}[/]. Wait for it with:")
+            print(f"  pushauth wait {state.challenge_id}")
+        return
+    _report(state, json=json, timed_out=timed_out)
+    raise typer.Exit(_exit_code(state, timed_out))
+
+
+signin.__doc__ = f"{signin.__doc__}\n\n{EXIT_CODES_HELP}"
+
+
+async def _cancel_quietly(client: PushAuthClient, challenge_id: str) -> ChallengeState | None:
+    from pushauth_server.client import ChallengeNotPending
+
+    try:
+        return await client.call(calls.cancel_challenge(challenge_id))
+    except ChallengeNotPending:
+        return await client.call(calls.get_challenge(challenge_id))
+
+
+def _show_number(state: ChallengeState) -> None:
+    devices = (
+        f" ({state.devices} device{'s' if state.devices != 1 else ''})" if state.devices else ""
+    )
+    err.print(f"Approval request sent to [bold]{state.user_id}[/]{devices}.")
+    if state.number_matching:
+        err.print(number_panel(state.verification_code, "Type this number on your device"))
+    left = _seconds_left(state)
+    if left is not None:
+        err.print(f"[dim]Challenge {state.challenge_id} · expires in {left} s[/]")
+
+
+def _seconds_left(state: ChallengeState) -> int | None:
+    from datetime import datetime
+
+    try:
+        expires = datetime.fromisoformat(state.expires_at).timestamp()
+    except ValueError:
+        return None
+    return max(0, round(expires - time.time()))
+
+
+def wait(
+    challenge_id: Annotated[str, typer.Argument(help="The challenge id printed by signin.")],
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    api_key: ApiKey = "",
+    timeout: Timeout = 120.0,
+    json: Json = False,
+) -> None:
+    """Wait for a challenge made with `signin --no-wait` to be answered."""
+
+    async def run() -> tuple[ChallengeState, bool]:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            with err.status("Waiting for the answer…", spinner="dots"):
+                return await _wait(client, challenge_id, timeout)
+
+    with client_errors():
+        state, timed_out = asyncio.run(run())
+    _report(state, json=json, timed_out=timed_out)
+    raise typer.Exit(_exit_code(state, timed_out))
+
+
+wait.__doc__ = f"{wait.__doc__}\n\n{EXIT_CODES_HELP}"

@@ -1,0 +1,3 @@
+from pushauth_device.main import run
+
+run()
