@@ -2,6 +2,11 @@
 
 Enrollment refuses to run where the only keyring is ``keyring``'s fail backend, the null backend
 or a plaintext file backend, and says how to get a real one.
+
+An account enrolled with "ask for a PIN" keeps its key wrapped under the PIN (see
+:mod:`.pinwrap`), so the keyring alone cannot approve. Wrong PINs are counted in the keyring next
+to the key; after :data:`MAX_WRONG_PINS` in a row the key is wiped and the account must be enrolled
+again.
 """
 
 from __future__ import annotations
@@ -14,16 +19,38 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError
 
-from pushauth_device.errors import KeyMissing, KeyringUnavailable
+from pushauth_device import pinwrap
+from pushauth_device.errors import (
+    KeyDisabled,
+    KeyMissing,
+    KeyringUnavailable,
+    PinInvalid,
+    PinRequired,
+    WrongPin,
+)
 from pushauth_server.protocol import b64url_decode, b64url_encode
+
+__all__ = [
+    "MAX_WRONG_PINS",
+    "SERVICE",
+    "delete_key",
+    "ensure_secure_backend",
+    "load_key",
+    "save_key",
+    "validate_pin",
+]
 
 SERVICE = "pushauth-device"
 RAW_PREFIX = "ed25519-raw:"
+DISABLED_PREFIX = "disabled:"
+FAILURES_SUFFIX = "#pin-failures"
+MAX_WRONG_PINS = 10
 
 _HOW_TO = (
     "Install and unlock a real keyring: on Linux, gnome-keyring (Secret Service) in a D-Bus "
     "session; macOS Keychain and Windows Credential Locker work out of the box."
 )
+_ENROLL_AGAIN = "Remove the account and enroll again: pushauth enroll USER, then pushauth-device."
 
 
 def _insecure(backend: KeyringBackend) -> bool:
@@ -49,28 +76,95 @@ def ensure_secure_backend() -> KeyringBackend:
     return backend
 
 
-def save_key(credential_id: str, private_key: Ed25519PrivateKey) -> None:
-    ensure_secure_backend()
-    raw = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+def validate_pin(pin: str) -> str:
+    if not pinwrap.is_valid_pin(pin):
+        raise PinInvalid(
+            f"A PIN is {pinwrap.MIN_PIN_DIGITS} or more digits, nothing else.", "Choose another."
+        )
+    return pin
+
+
+def _get(username: str) -> str | None:
     try:
-        keyring.set_password(SERVICE, credential_id, RAW_PREFIX + b64url_encode(raw))
+        return keyring.get_password(SERVICE, username)
+    except KeyringError as exc:
+        raise KeyringUnavailable(
+            f"The keyring could not be read (is it locked?): {exc}", _HOW_TO
+        ) from exc
+
+
+def _set(username: str, value: str) -> None:
+    try:
+        keyring.set_password(SERVICE, username, value)
     except KeyringError as exc:
         raise KeyringUnavailable(f"The keyring refused to store the key: {exc}", _HOW_TO) from exc
 
 
-def load_key(credential_id: str) -> Ed25519PrivateKey:
-    try:
-        stored = keyring.get_password(SERVICE, credential_id)
-    except KeyringError as exc:
-        raise KeyringUnavailable(f"The keyring could not be read: {exc}", _HOW_TO) from exc
-    if not stored or not stored.startswith(RAW_PREFIX):
-        raise KeyMissing(
-            f"The key of account {credential_id} is not in this keyring.",
-            "Enroll this device again: pushauth enroll USER, then pushauth-device enroll …",
+def save_key(credential_id: str, private_key: Ed25519PrivateKey, *, pin: str | None = None) -> None:
+    """Store the key; with ``pin``, wrapped under it so that the keyring alone cannot sign."""
+    ensure_secure_backend()
+    raw = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    if pin is None:
+        _set(credential_id, RAW_PREFIX + b64url_encode(raw))
+        return
+    validate_pin(pin)
+    _set(credential_id, pinwrap.wrap(raw, pin=pin, credential_id=credential_id).encode())
+    _set(credential_id + FAILURES_SUFFIX, "0")
+
+
+def load_key(credential_id: str, *, pin: str | None = None) -> Ed25519PrivateKey:
+    """The account's key. A PIN-wrapped key needs ``pin``; each wrong one is counted."""
+    stored = _get(credential_id)
+    if stored and stored.startswith(DISABLED_PREFIX):
+        raise KeyDisabled(
+            f"The key of account {credential_id} was disabled on this device after "
+            f"{MAX_WRONG_PINS} wrong PINs.",
+            _ENROLL_AGAIN,
         )
-    return Ed25519PrivateKey.from_private_bytes(b64url_decode(stored[len(RAW_PREFIX) :]))
+    if stored and stored.startswith(RAW_PREFIX):
+        return Ed25519PrivateKey.from_private_bytes(b64url_decode(stored[len(RAW_PREFIX) :]))
+    if stored and stored.startswith(pinwrap.PREFIX):
+        if pin is None:
+            raise PinRequired(
+                "This account asks for its PIN.", "Type it, or pass it with --pin-stdin."
+            )
+        return _unlock(credential_id, pinwrap.WrappedKey.decode(stored), pin)
+    raise KeyMissing(f"The key of account {credential_id} is not in this keyring.", _ENROLL_AGAIN)
+
+
+def _unlock(credential_id: str, wrapped: pinwrap.WrappedKey, pin: str) -> Ed25519PrivateKey:
+    raw = pinwrap.unwrap(wrapped, pin=pin, credential_id=credential_id)
+    if raw is not None:
+        _set(credential_id + FAILURES_SUFFIX, "0")
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    # Counted in the keyring, next to the key, so a restart does not reset a guessing run.
+    failures = _failures(credential_id) + 1
+    if failures >= MAX_WRONG_PINS:
+        _set(credential_id, DISABLED_PREFIX + "too many wrong PINs")
+        with contextlib.suppress(KeyringError):
+            keyring.delete_password(SERVICE, credential_id + FAILURES_SUFFIX)
+        raise KeyDisabled(
+            f"Wrong PIN {MAX_WRONG_PINS} times in a row: the key of account {credential_id} is "
+            "now disabled on this device.",
+            _ENROLL_AGAIN,
+        )
+    _set(credential_id + FAILURES_SUFFIX, str(failures))
+    left = MAX_WRONG_PINS - failures
+    raise WrongPin(
+        f"Wrong PIN. {left} attempt{'s' if left != 1 else ''} left before the key is disabled.",
+        attempts_left=left,
+    )
+
+
+def _failures(credential_id: str) -> int:
+    stored = _get(credential_id + FAILURES_SUFFIX)
+    try:
+        return int(stored or 0)
+    except ValueError:  # a tampered counter counts as the worst case
+        return MAX_WRONG_PINS - 1
 
 
 def delete_key(credential_id: str) -> None:
-    with contextlib.suppress(KeyringError):  # already gone
-        keyring.delete_password(SERVICE, credential_id)
+    for username in (credential_id, credential_id + FAILURES_SUFFIX):
+        with contextlib.suppress(KeyringError):  # already gone
+            keyring.delete_password(SERVICE, username)

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.markup import escape
 
-from pushauth_device import service
+from pushauth_device import keystore, service
 from pushauth_device.accounts import Account, AccountStore, default_home
-from pushauth_device.errors import DeviceError
+from pushauth_device.errors import AccountAmbiguous, DeviceError, PinRequired
 from pushauth_server.client import (
     ApiError,
     ClientError,
@@ -51,6 +52,14 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output on s
 AccountOpt = Annotated[
     str | None,
     typer.Option("--account", help="Credential id or user id; needed when several accounts exist."),
+]
+PinStdin = Annotated[
+    bool,
+    typer.Option(
+        "--pin-stdin",
+        help="Read the account's PIN from the first line of stdin (for scripts); "
+        "otherwise it is asked on a terminal.",
+    ),
 ]
 
 
@@ -122,13 +131,37 @@ def enroll(
     name: Annotated[
         str | None, typer.Option("--name", help="This device's name (default: the host name).")
     ] = None,
+    require_pin: Annotated[
+        bool,
+        typer.Option(
+            "--require-pin",
+            help="Ask for a PIN (6+ digits) on every approval; the key is kept wrapped under it.",
+        ),
+    ] = False,
+    pin_stdin: PinStdin = False,
     json_out: Json = False,
 ) -> None:
-    """Enroll this device: make a key pair, keep the private key in the OS keyring, register it."""
+    """Enroll this device: make a key pair, keep the private key in the OS keyring, register it.
+
+    With --require-pin (or --pin-stdin) the key is wrapped under a PIN that every approval asks
+    for; after 10 wrong PINs in a row the key is disabled until the device is enrolled again.
+    """
     device_name = name or socket.gethostname()
+    pin: str | None = None
+    if pin_stdin:
+        pin = _read_pin_line()
+    elif require_pin:
+        if not sys.stdin.isatty():
+            _fail("--require-pin asks for the PIN on a terminal.", "Use --pin-stdin in scripts.", 2)
+        pin = typer.prompt("New PIN (6 or more digits)", hide_input=True, confirmation_prompt=True)
+    with _errors():
+        if pin is not None:
+            keystore.validate_pin(pin)
     with err.status("Enrolling…"):
         account = _run(
-            service.enroll(State.store, server_url=server, token=token, device_name=device_name)
+            service.enroll(
+                State.store, server_url=server, token=token, device_name=device_name, pin=pin
+            )
         )
     if json_out:
         _out(_account_json(account))
@@ -154,14 +187,17 @@ def accounts(json_out: Json = False) -> None:
 
 
 @app.command()
-def pending(account: AccountOpt = None, json_out: Json = False) -> None:
+def pending(
+    account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False
+) -> None:
     """List the challenges waiting for an answer, with their context (never the code)."""
     chosen = _accounts(account)
+    keys = _unlock(chosen, pin_stdin)
 
     async def collect() -> list[PendingChallenge]:
         found: list[PendingChallenge] = []
         for a in chosen:
-            found.extend(await service.pending(a))
+            found.extend(await service.pending(a, keys.get(a.credential_id)))
         return found
 
     found = _run(collect())
@@ -182,18 +218,26 @@ def approve(
         typer.Option("--code", help="The number shown by the relying party (asked if omitted)."),
     ] = None,
     account: AccountOpt = None,
+    pin_stdin: PinStdin = False,
 ) -> None:
-    """Approve a challenge, typing the number the relying party shows."""
+    """Approve a challenge, typing the number the relying party shows (and the PIN, if asked)."""
     if code is not None and not code.strip().isdigit():
         _fail("The number must be digits only, as shown on the sign-in screen.", None, 2)
     chosen = _accounts(account)
-    found, challenge = _run(service.find_pending(chosen, challenge_id))
+    keys = _unlock(chosen, pin_stdin)
+    found, challenge = _run(service.find_pending(chosen, challenge_id, keys))
     if challenge.number_matching and not code:
         if not sys.stdin.isatty():
             _fail("This challenge needs the number shown by the relying party.", "Pass --code.", 2)
         code = typer.prompt(f"Number shown on the sign-in screen ({challenge.code_digits} digits)")
     result = _run(
-        service.answer(found, challenge, decision="approve", verification_code=(code or "").strip())
+        service.answer(
+            found,
+            challenge,
+            decision="approve",
+            verification_code=(code or "").strip(),
+            key=keys.get(found.credential_id),
+        )
     )
     if result.status == "approved":
         err.print(f"[green]Approved[/] {challenge_id}.")
@@ -211,28 +255,38 @@ def deny(
         typer.Option("--not-me", help="Report that you did not start this sign-in (signed)."),
     ] = False,
     account: AccountOpt = None,
+    pin_stdin: PinStdin = False,
 ) -> None:
     """Deny a challenge; with --not-me, report that you did not start it."""
     chosen = _accounts(account)
-    found, challenge = _run(service.find_pending(chosen, challenge_id))
+    keys = _unlock(chosen, pin_stdin)
+    found, challenge = _run(service.find_pending(chosen, challenge_id, keys))
     result = _run(
-        service.answer(found, challenge, decision="deny", reason="not_me" if not_me else "")
+        service.answer(
+            found,
+            challenge,
+            decision="deny",
+            reason="not_me" if not_me else "",
+            key=keys.get(found.credential_id),
+        )
     )
     label = "Reported as not you and denied" if not_me else "Denied"
     err.print(f"[yellow]{label}[/] {challenge_id} ({result.status}).")
 
 
 @app.command()
-def watch(account: AccountOpt = None, json_out: Json = False) -> None:
+def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False) -> None:
     """Print each challenge the moment it arrives over the stream. Answers nothing."""
     chosen = _accounts(account)
+    keys = _unlock(chosen, pin_stdin)
 
     async def follow(a: Account) -> None:
-        async with aclosing(service.follow(a)) as events:
+        async with aclosing(service.follow(a, key=keys.get(a.credential_id))) as events:
             async for event in events:
-                if isinstance(event, float):
+                if isinstance(event, service.Disconnected):
                     err.print(
-                        f"[yellow]{a.label}: connection lost; reconnecting in {event:.1f} s[/]"
+                        f"[yellow]{a.label}: connection lost; "
+                        f"reconnecting in {event.delay:.1f} s[/]"
                     )
                 elif event.kind == "ready":
                     err.print(f"Connected: {a.label}. Waiting for challenges (Ctrl-C to stop).")
@@ -264,6 +318,35 @@ def _accounts(selector: str | None) -> list[Account]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _read_pin_line() -> str:
+    return sys.stdin.readline().strip()
+
+
+def _unlock(chosen: list[Account], pin_stdin: bool) -> dict[str, Ed25519PrivateKey]:
+    """Unlock the PIN-protected accounts among ``chosen``: one PIN, asked once, one account."""
+    locked = [a for a in chosen if a.require_pin]
+    if not locked:
+        return {}
+    if len(locked) > 1:
+        with _errors():
+            raise AccountAmbiguous(
+                "Several accounts here ask for a PIN.", "Pick one with --account CREDENTIAL_ID."
+            )
+    [target] = locked
+    if pin_stdin:
+        pin = _read_pin_line()
+    elif sys.stdin.isatty():
+        pin = typer.prompt(f"PIN for {target.label}", hide_input=True)
+    else:
+        with _errors():
+            raise PinRequired(
+                f"{target.label} asks for its PIN.", "Pass it on stdin with --pin-stdin."
+            )
+    with _errors():
+        return {target.credential_id: keystore.load_key(target.credential_id, pin=pin)}
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _account_json(account: Account) -> dict[str, Any]:
     return {
         "credential_id": account.credential_id,
@@ -272,6 +355,7 @@ def _account_json(account: Account) -> dict[str, Any]:
         "origin": account.origin,
         "device_name": account.device_name,
         "created_at_ms": account.created_at_ms,
+        "require_pin": account.require_pin,
     }
 
 

@@ -1,14 +1,20 @@
 """What the device does, without any UI: enroll, list, answer, follow the stream.
 
-Both the scriptable commands and the full-screen app call these; none of them prints.
+Both the scriptable commands and the full-screen app call these; none of them prints. Calls that
+sign take an optional ``key``: an account whose key is PIN-wrapped is unlocked once by the caller
+(:func:`pushauth_device.keystore.load_key` with the PIN) and the key passed in; otherwise the key is
+read from the keyring.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pushauth_device import keystore
 from pushauth_device.accounts import Account, AccountStore
@@ -21,16 +27,39 @@ from pushauth_server.client import (
     ResponseResult,
     ServerUnreachable,
     StreamEvent,
+    UnexpectedResponse,
     calls,
     enrollment_proof,
 )
 from pushauth_server.clock import now_ms
 from pushauth_server.protocol import Decision, DenyReason, generate_private_key
 
+__all__ = [
+    "Disconnected",
+    "answer",
+    "device_client",
+    "enroll",
+    "find_pending",
+    "follow",
+    "is_expired",
+    "pending",
+    "remove",
+]
 
-async def enroll(store: AccountStore, *, server_url: str, token: str, device_name: str) -> Account:
+
+async def enroll(
+    store: AccountStore,
+    *,
+    server_url: str,
+    token: str,
+    device_name: str,
+    pin: str | None = None,
+) -> Account:
+    """Register a new key for the token's user; with ``pin``, the key is kept wrapped under it."""
     # Refuse before the single-use token is spent if the key would have nowhere safe to live.
     keystore.ensure_secure_backend()
+    if pin is not None:
+        keystore.validate_pin(pin)
     async with PushAuthClient(server_url) as client:
         info = await client.call(calls.health())
         private_key = generate_private_key()
@@ -38,7 +67,8 @@ async def enroll(store: AccountStore, *, server_url: str, token: str, device_nam
             private_key, origin=info.origin, token=token, device_name=device_name
         )
         registration = await client.call(calls.register(**body))
-    keystore.save_key(registration.credential_id, private_key)
+    # scrypt takes a moment: keep it off the caller's event loop.
+    await asyncio.to_thread(keystore.save_key, registration.credential_id, private_key, pin=pin)
     account = Account(
         credential_id=registration.credential_id,
         user_id=registration.user_id,
@@ -46,33 +76,44 @@ async def enroll(store: AccountStore, *, server_url: str, token: str, device_nam
         origin=registration.origin,
         device_name=registration.device_name,
         created_at_ms=registration.created_at_ms,
+        require_pin=pin is not None,
     )
     store.add(account)
     return account
 
 
+def remove(store: AccountStore, account: Account) -> None:
+    """Forget the account on this device: its key leaves the keyring, its entry the store."""
+    keystore.delete_key(account.credential_id)
+    store.remove(account.credential_id)
+
+
 @asynccontextmanager
-async def device_client(account: Account) -> AsyncIterator[PushAuthClient]:
+async def device_client(
+    account: Account, key: Ed25519PrivateKey | None = None
+) -> AsyncIterator[PushAuthClient]:
     identity = DeviceIdentity(
         origin=account.origin,
         credential_id=account.credential_id,
-        private_key=keystore.load_key(account.credential_id),
+        private_key=key or keystore.load_key(account.credential_id),
     )
     async with PushAuthClient(account.server_url, identity=identity) as client:
         yield client
 
 
-async def pending(account: Account) -> list[PendingChallenge]:
-    async with device_client(account) as client:
+async def pending(account: Account, key: Ed25519PrivateKey | None = None) -> list[PendingChallenge]:
+    async with device_client(account, key) as client:
         return await client.call(calls.pending_challenges())
 
 
 async def find_pending(
-    accounts: list[Account], challenge_id: str
+    accounts: list[Account],
+    challenge_id: str,
+    keys: Mapping[str, Ed25519PrivateKey] | None = None,
 ) -> tuple[Account, PendingChallenge]:
     """The account and challenge for ``challenge_id``, if it is pending for one of ``accounts``."""
     for account in accounts:
-        for challenge in await pending(account):
+        for challenge in await pending(account, (keys or {}).get(account.credential_id)):
             if challenge.challenge_id == challenge_id:
                 return account, challenge
     raise ChallengeUnavailable(
@@ -89,8 +130,9 @@ async def answer(
     decision: Decision,
     reason: DenyReason = "",
     verification_code: str = "",
+    key: Ed25519PrivateKey | None = None,
 ) -> ResponseResult:
-    async with device_client(account) as client:
+    async with device_client(account, key) as client:
         assert client.identity is not None
         body = client.identity.response_body(
             challenge, decision=decision, reason=reason, verification_code=verification_code
@@ -108,21 +150,38 @@ def is_expired(challenge: PendingChallenge) -> bool:
     return challenge.expires_at_ms <= now_ms()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Disconnected:
+    """The stream dropped (or never opened); the next attempt is in ``delay`` seconds."""
+
+    delay: float
+    reason: str
+
+
+def backoff_delay(attempt: int, *, max_delay: float = 30.0) -> float:
+    """Exponential backoff with full jitter, so many devices do not reconnect in step."""
+    return random.uniform(0, min(max_delay, 0.5 * 2**attempt))  # noqa: S311 - jitter, not secrecy
+
+
 async def follow(
     account: Account,
     *,
-    max_delay: float = 30.0,
-) -> AsyncGenerator[StreamEvent | float, None]:
-    """The account's stream, forever: events, and on a drop the delay before reconnecting.
+    key: Ed25519PrivateKey | None = None,
+    delay: Callable[[int], float] = backoff_delay,
+    wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncGenerator[StreamEvent | Disconnected, None]:
+    """The account's stream, forever: events, and on a drop a :class:`Disconnected`.
 
-    Reconnects with exponential backoff and full jitter; each (re)connect first delivers what is
-    pending, so a challenge created while the device was offline still arrives.
+    Reconnects with ``delay(attempt)`` between tries (backoff with jitter by default); each
+    (re)connect first delivers what is pending, so a challenge created while the device was
+    offline still arrives. Errors other than an unreachable or garbled server (a revoked
+    credential, a missing key) end the stream by propagating.
     """
     attempt = 0
     while True:
         try:
             async with (
-                device_client(account) as client,
+                device_client(account, key) as client,
                 aclosing(client.device_stream()) as stream,
             ):
                 async for event in stream:
@@ -131,9 +190,10 @@ async def follow(
                     yield event
                     if event.kind == "revoked":
                         return
-        except ServerUnreachable:
-            pass
+            reason = "the server closed the stream"
+        except (ServerUnreachable, UnexpectedResponse) as exc:
+            reason = str(exc)
         attempt += 1
-        delay = random.uniform(0, min(max_delay, 0.5 * 2**attempt))  # noqa: S311 - jitter, not secrecy
-        yield delay
-        await asyncio.sleep(delay)
+        seconds = delay(attempt)
+        yield Disconnected(delay=seconds, reason=reason)
+        await wait(seconds)
