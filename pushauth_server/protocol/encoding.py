@@ -55,4 +55,9 @@ def b64url_decode(text: str) -> bytes:
     if not isinstance(text, str) or any(c in text for c in "=+/ \n"):
         raise ValueError("not unpadded URL-safe base64")
     padded = text + "=" * (-len(text) % 4)
-    return base64.b64decode(padded, altchars=b"-_", validate=True)
+    data = base64.b64decode(padded, altchars=b"-_", validate=True)
+    # One spelling per value: unused trailing bits must be zero, or "AB" would decode like "AA"
+    # and a signature or key string could be altered without changing what it verifies as.
+    if b64url_encode(data) != text:
+        raise ValueError("not canonical unpadded URL-safe base64")
+    return data

@@ -1,0 +1,115 @@
+"""Fixed test vectors (STYLE 11): a fixed Ed25519 seed and fixed fields give fixed bytes and a
+fixed signature. A refactor that changes the wire format fails here, loudly.
+
+The vectors live in ``vectors.json``. Never regenerate them to make a test pass: a difference is a
+wire-format change, which needs a new protocol version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
+    ChallengeContext,
+    ChallengeResponse,
+    EnrollmentProof,
+    RequestProof,
+    SignedMessage,
+    context_hash,
+    private_key_from_seed,
+    public_key_b64,
+    sign,
+    signed_bytes,
+    verify,
+)
+from pushauth_server.protocol.encoding import canonical_bytes
+
+VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors.json").read_text("utf-8"))
+MESSAGE_TYPES: dict[str, type[Any]] = {
+    "enrollment_proof": EnrollmentProof,
+    "request_proof": RequestProof,
+    "challenge_response": ChallengeResponse,
+}
+
+
+def _message(name: str) -> SignedMessage:
+    vector = VECTORS["messages"][name]
+    message: SignedMessage = MESSAGE_TYPES[name](**vector["fields"])
+    return message
+
+
+def _context() -> ChallengeContext:
+    fields = dict(VECTORS["context"]["fields"])
+    fields["custom"] = ChallengeContext.custom_items(fields["custom"])
+    return ChallengeContext(**fields)
+
+
+def test_vectors_cover_every_signed_message_kind() -> None:
+    assert set(VECTORS["messages"]) == set(MESSAGE_TYPES)
+    assert {v["kind"] for v in VECTORS["messages"].values()} == {
+        t.KIND for t in MESSAGE_TYPES.values()
+    }
+
+
+def test_public_key_from_the_fixed_seed() -> None:
+    key = private_key_from_seed(bytes.fromhex(VECTORS["seed_hex"]))
+    assert public_key_b64(key) == VECTORS["public_key"]
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGE_TYPES))
+def test_signed_bytes_are_fixed(name: str) -> None:
+    message = _message(name)
+    assert VECTORS["messages"][name]["kind"] == message.KIND
+    assert signed_bytes(message).hex() == VECTORS["messages"][name]["signed_bytes_hex"]
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGE_TYPES))
+def test_signed_bytes_start_with_magic_version_and_kind(name: str) -> None:
+    message = _message(name)
+    header = b"pushauth\x00" + bytes([PROTOCOL_VERSION]) + message.KIND.encode() + b"\x00"
+    assert PROTOCOL_VERSION == 1
+    assert signed_bytes(message).startswith(header)
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGE_TYPES))
+def test_signature_is_fixed_and_verifies(name: str) -> None:
+    key = private_key_from_seed(bytes.fromhex(VECTORS["seed_hex"]))
+    message = _message(name)
+    expected = VECTORS["messages"][name]["signature"]
+    assert sign(key, message) == expected  # Ed25519 is deterministic
+    assert verify(public_key=VECTORS["public_key"], message=message, signature=expected)
+
+
+def test_challenge_response_vector_signs_the_context_hash_vector() -> None:
+    fields = VECTORS["messages"]["challenge_response"]["fields"]
+    assert fields["context_hash"] == VECTORS["context"]["context_hash"]
+
+
+def test_context_canonical_bytes_are_fixed() -> None:
+    context = _context()
+    encoded = canonical_bytes("challenge-context", context.fields())
+    assert encoded.hex() == VECTORS["context"]["canonical_bytes_hex"]
+
+
+def test_context_hash_is_fixed() -> None:
+    assert context_hash(_context()) == VECTORS["context"]["context_hash"]
+
+
+def test_context_hash_ignores_the_order_custom_items_were_given_in() -> None:
+    context = _context()
+    shuffled = ChallengeContext(
+        user_id=context.user_id,
+        action=context.action,
+        created_at_ms=context.created_at_ms,
+        note=context.note,
+        initiator_host=context.initiator_host,
+        initiator_ip=context.initiator_ip,
+        initiator_user_agent=context.initiator_user_agent,
+        custom=tuple(reversed(context.custom)),
+    )
+    assert context_hash(shuffled) == VECTORS["context"]["context_hash"]
