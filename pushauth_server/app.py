@@ -6,13 +6,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from litestar import Litestar, Router, get
-from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,10 +19,12 @@ from sqlalchemy import delete
 from pushauth_server import __version__
 from pushauth_server.auth import ApiKeyCheck
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.audit.routes import AuditController
 from pushauth_server.domain.challenges.device_routes import DeviceChallengeController
 from pushauth_server.domain.challenges.routes import ChallengeController
 from pushauth_server.domain.devices.routes import DevicesController
 from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
+from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, channels_plugin
@@ -66,15 +65,16 @@ async def _sweep(services: Services) -> None:
 def create_app(settings: Settings) -> Litestar:
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
-    api_key_check = ApiKeyCheck(settings.api_key.get_secret_value())
     database = Database(settings.database_url)
     channels = channels_plugin(settings)
     services = Services.build(settings, database, Notifier(channels))
+    api_key_check = ApiKeyCheck(settings.api_key.get_secret_value(), services.audit)
 
-    def require_api_key(
+    async def require_api_key(
         connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
     ) -> None:
-        api_key_check(connection, handler)
+        # A plain function: Litestar copies guard objects, and this one holds the database.
+        await api_key_check(connection, handler)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -100,7 +100,13 @@ def create_app(settings: Settings) -> Litestar:
     relying_party = Router(
         path="/",
         guards=[require_api_key],
-        route_handlers=[ChallengeController, EnrollmentTokenController, DevicesController],
+        route_handlers=[
+            ChallengeController,
+            EnrollmentTokenController,
+            DevicesController,
+            UserStateController,
+            AuditController,
+        ],
     )
     device = Router(path="/", route_handlers=[RegisterController, DeviceChallengeController])
 

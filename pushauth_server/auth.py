@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
+from pushauth_server.domain.audit.log import AuditLog
+from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.protocol import RequestProof, verify
@@ -36,24 +38,53 @@ SIGNATURE_HEADER = "x-pushauth-signature"
 
 
 class ApiKeyCheck:
-    def __init__(self, api_key: str) -> None:
-        self._hash = sha256_hex(api_key)
+    """A Litestar guard for relying-party routes. Every refusal is audited."""
 
-    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    def __init__(self, api_key: str, audit: AuditLog) -> None:
+        self._hash = sha256_hex(api_key)
+        self._audit = audit
+
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _sep, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented:
-            raise errors.InvalidApiKey(
+            error = errors.InvalidApiKey(
                 "Missing API key: send 'Authorization: Bearer <PUSHAUTH_API_KEY>'."
             )
-        if not hmac.compare_digest(sha256_hex(presented.strip()), self._hash):
-            raise errors.InvalidApiKey("The API key is not valid for this server.")
+        elif not hmac.compare_digest(sha256_hex(presented.strip()), self._hash):
+            error = errors.InvalidApiKey("The API key is not valid for this server.")
+        else:
+            return
+        client = connection.client.host if connection.client else None
+        await self._audit.record(
+            AuditRecord(
+                event=AuditEvent.INVALID_API_KEY,
+                detail={"path": connection.url.path, "client": client, "missing": not presented},
+            )
+        )
+        raise error
 
 
 class DeviceAuthenticator:
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(self, database: Database, settings: Settings, audit: AuditLog) -> None:
         self._db = database
         self._settings = settings
+        self._audit = audit
+
+    async def _reject(
+        self, event: AuditEvent, credential: Credential, path: str, error: errors.PushAuthError
+    ) -> errors.PushAuthError:
+        await self._audit.record(
+            AuditRecord(
+                event=event,
+                user_id=credential.user_id,
+                credential_id=credential.credential_id,
+                detail={"what": "request proof", "path": path},
+            )
+        )
+        return error
 
     async def active_credential(self, credential_id: str) -> Credential:
         async with self._db.read() as connection:
@@ -88,22 +119,33 @@ class DeviceAuthenticator:
         now = now_ms()
         window_ms = round(self._settings.request_proof_window_seconds * 1000)
         # A proof is fresh only within the window: an old captured proof is worthless.
+        path = request.url.path
         if abs(now - int(timestamp)) > window_ms:
-            raise errors.StaleProof(
-                "The request proof's timestamp is outside the allowed window; "
-                "check the device's clock.",
-                window_seconds=self._settings.request_proof_window_seconds,
+            raise await self._reject(
+                AuditEvent.STALE_PROOF,
+                credential,
+                path,
+                errors.StaleProof(
+                    "The request proof's timestamp is outside the allowed window; "
+                    "check the device's clock.",
+                    window_seconds=self._settings.request_proof_window_seconds,
+                ),
             )
         proof = RequestProof(
             origin=self._settings.origin,
             method=request.method,
-            path=request.url.path,
+            path=path,
             timestamp_ms=int(timestamp),
             nonce=nonce,
             credential_id=credential_id,
         )
         if not verify(public_key=credential.public_key, message=proof, signature=signature):
-            raise errors.InvalidSignature("The request proof signature does not verify.")
+            raise await self._reject(
+                AuditEvent.INVALID_SIGNATURE,
+                credential,
+                path,
+                errors.InvalidSignature("The request proof signature does not verify."),
+            )
         # Each nonce once: the same proof presented again (here or elsewhere) is a replay.
         try:
             async with self._db.write() as connection:
@@ -113,5 +155,10 @@ class DeviceAuthenticator:
                     )
                 )
         except IntegrityError as exc:
-            raise errors.ReplayedProof("This request proof was already used.") from exc
+            raise await self._reject(
+                AuditEvent.REPLAYED_PROOF,
+                credential,
+                path,
+                errors.ReplayedProof("This request proof was already used."),
+            ) from exc
         return credential

@@ -13,7 +13,8 @@
     │   └── EnrollmentTokenInvalid        enrollment_token_invalid
     ├── Forbidden (403)
     │   ├── CredentialRevoked             credential_revoked
-    │   └── WrongAccount                  wrong_account
+    │   ├── WrongAccount                  wrong_account
+    │   └── UserLocked                    user_locked
     ├── NotFound (404)
     │   ├── ChallengeNotFound             challenge_not_found
     │   ├── CredentialNotFound            credential_not_found
@@ -22,8 +23,10 @@
     ├── Conflict (409)
     │   ├── ChallengeNotPending           challenge_not_pending
     │   ├── NoEnrolledDevice              no_enrolled_device
-    │   └── CredentialAlreadyRevoked      credential_already_revoked
+    │   ├── CredentialAlreadyRevoked      credential_already_revoked
+    │   └── PendingChallengeExists        challenge_pending
     ├── PayloadTooLarge (413)             payload_too_large
+    ├── RateLimited (429)                 rate_limited
     └── InternalError (500)               internal_error   (never raised on purpose)
 
 Services raise these; :mod:`pushauth_server.http_errors` turns them into responses.
@@ -99,6 +102,10 @@ class WrongAccount(Forbidden):
     code = "wrong_account"
 
 
+class UserLocked(Forbidden):
+    code = "user_locked"
+
+
 class NotFound(PushAuthError):
     status_code = 404
     code = "not_found"
@@ -138,6 +145,15 @@ class CredentialAlreadyRevoked(Conflict):
     code = "credential_already_revoked"
 
 
+class PendingChallengeExists(Conflict):
+    code = "challenge_pending"
+
+
+class RateLimited(PushAuthError):
+    status_code = 429
+    code = "rate_limited"
+
+
 class PayloadTooLarge(PushAuthError):
     status_code = 413
     code = "payload_too_large"
@@ -167,11 +183,14 @@ __all__ = [
     "NotFound",
     "NumberMatchingRequired",
     "PayloadTooLarge",
+    "PendingChallengeExists",
     "PushAuthError",
+    "RateLimited",
     "ReplayedProof",
     "RouteNotFound",
     "StaleProof",
     "Unauthenticated",
     "UnknownCredential",
+    "UserLocked",
     "WrongAccount",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pushauth_server.auth import DeviceAuthenticator
+from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.challenges.service import ChallengeService
 from pushauth_server.domain.devices.service import DeviceService
 from pushauth_server.domain.enrollment.service import EnrollmentService
+from pushauth_server.domain.limits.service import LimitService
 from pushauth_server.realtime import Notifier
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -18,19 +20,24 @@ class Services:
     settings: Settings
     database: Database
     notifier: Notifier
+    audit: AuditLog
     challenges: ChallengeService
     devices: DeviceService
     enrollment: EnrollmentService
     device_auth: DeviceAuthenticator
+    limits: LimitService
 
     @classmethod
     def build(cls, settings: Settings, database: Database, notifier: Notifier) -> Services:
+        audit = AuditLog(database, notifier)
         return cls(
             settings=settings,
             database=database,
             notifier=notifier,
-            challenges=ChallengeService(database, settings, notifier),
-            devices=DeviceService(database, notifier),
-            enrollment=EnrollmentService(database, settings),
-            device_auth=DeviceAuthenticator(database, settings),
+            audit=audit,
+            challenges=ChallengeService(database, settings, notifier, audit),
+            devices=DeviceService(database, notifier, audit),
+            enrollment=EnrollmentService(database, settings, audit),
+            device_auth=DeviceAuthenticator(database, settings, audit),
+            limits=LimitService(database, audit),
         )

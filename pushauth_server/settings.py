@@ -71,6 +71,27 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted.")
 
+    # Push-bombing defences (NIST SP 800-63B-4 §3.1.3.2, §3.2.2). All enforced server-side.
+    max_pending_per_user: int = Field(
+        1, ge=1, le=10, description="Pending challenges a user may have at once."
+    )
+    challenge_window_seconds: float = Field(
+        900.0, gt=0, description="The window in which challenges without an approval are counted."
+    )
+    challenge_window_max: int = Field(
+        5,
+        ge=1,
+        description="Challenges per user in the window, without an approval, before refusal.",
+    )
+    rate_delay_initial_seconds: float = Field(
+        30.0, gt=0, description="First refusal delay past the window limit; doubles each time."
+    )
+    rate_delay_max_seconds: float = Field(3600.0, gt=0, description="Longest refusal delay.")
+    max_consecutive_failures: int = Field(
+        3, ge=1, description="Denials, wrong codes and expiries in a row before a lockout."
+    )
+    failure_lock_seconds: float = Field(900.0, gt=0, description="Length of that lockout.")
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -71,4 +72,39 @@ request_nonces = Table(
     Column("nonce", String(64), primary_key=True),
     Column("credential_id", String(64), nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False, index=True),
+)
+
+# Per-user push-bombing state. Stored, so limits and lockouts survive restarts.
+user_limits = Table(
+    "user_limits",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("locked_until_ms", BigInteger, nullable=True),  # lockout after repeated failures
+    Column("locked_not_me", Boolean, nullable=False, default=False),  # until an operator unlocks
+    Column("rate_strikes", Integer, nullable=False, default=0),
+    Column("rate_blocked_until_ms", BigInteger, nullable=True),
+    Column("window_start_ms", BigInteger, nullable=False, default=0),  # last approval or unlock
+)
+
+# The audit trail: append-only. The application only ever INSERTs; triggers refuse UPDATE and
+# DELETE at the database too (see storage/audit_guard.py).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("at_ms", BigInteger, nullable=False, index=True),
+    Column("event", String(48), nullable=False),
+    Column("user_id", String(128), nullable=True, index=True),
+    Column("credential_id", String(64), nullable=True),
+    Column("challenge_id", String(64), nullable=True),
+    Column("action", String(64), nullable=True),
+    Column("context_json", Text, nullable=True),  # the initiator context shown to the user
+    Column("detail_json", Text, nullable=True),
+    Column("receipt_json", Text, nullable=True),  # a signed response, verifiable again later
 )

@@ -59,6 +59,19 @@ class Challenge:
     def with_status(self, status: ChallengeStatus, **changes: Any) -> Challenge:
         return replace(self, status=status, **changes)
 
+    def receipt(self, origin: str) -> dict[str, Any] | None:
+        """The signed response as a self-contained receipt, or None if there is none."""
+        if self.signature is None or self.credential_id is None or self.decision is None:
+            return None
+        message = self.response_message(
+            origin=origin,
+            credential_id=self.credential_id,
+            decision="approve" if self.decision == "approve" else "deny",
+            reason="not_me" if self.response_reason == "not_me" else "",
+            verification_code=self.response_code or "",
+        )
+        return {**dict(message.fields()), "signature": self.signature}
+
     def response_message(
         self,
         *,
@@ -80,6 +93,17 @@ class Challenge:
             context_hash=context_hash(self.context),
             expires_at_ms=self.expires_at_ms,
         )
+
+
+def context_dict(context: ChallengeContext) -> dict[str, Any]:
+    """The initiator context as audit rows record it."""
+    return {
+        "note": context.note,
+        "initiator_host": context.initiator_host,
+        "initiator_ip": context.initiator_ip,
+        "initiator_user_agent": context.initiator_user_agent,
+        "custom": dict(context.custom),
+    }
 
 
 def context_json(context: ChallengeContext) -> str:

@@ -53,6 +53,7 @@ class CreateChallengeIn(Struct, forbid_unknown_fields=True, kw_only=True):
     context: ContextIn = msgspec.field(default_factory=ContextIn)
     expires_in_seconds: Annotated[float, Meta(gt=0, le=3600)] | None = None
     number_matching: bool = True
+    replace_pending: bool = False  # cancel the user's pending challenge instead of being refused
 
 
 class ContextOut(Struct, kw_only=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.challenges.models import Challenge
@@ -40,6 +40,13 @@ async def pending_for_user(
         .order_by(challenges.c.created_at_ms)
     )
     return [Challenge.from_row(row) for row in rows]
+
+
+async def count_since(connection: AsyncConnection, user_id: str, since_ms: int) -> int:
+    query = select(func.count()).where(
+        challenges.c.user_id == user_id, challenges.c.created_at_ms >= since_ms
+    )
+    return int((await connection.execute(query)).scalar_one())
 
 
 async def resolve(

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.audit import log as audit_log
+from pushauth_server.domain.audit.log import AuditLog
+from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.realtime import Notifier, user_channel
@@ -13,9 +16,10 @@ from pushauth_server.storage import Database
 
 
 class DeviceService:
-    def __init__(self, database: Database, notifier: Notifier) -> None:
+    def __init__(self, database: Database, notifier: Notifier, audit: AuditLog) -> None:
         self._db = database
         self._notifier = notifier
+        self._audit = audit
 
     async def list_for_user(self, user_id: str) -> list[Credential]:
         async with self._db.read() as connection:
@@ -42,7 +46,17 @@ class DeviceService:
                     f"Device {credential_id!r} is already revoked.", credential_id=credential_id
                 )
             revoked = await store.get(connection, credential_id)
-        assert revoked is not None
+            assert revoked is not None
+            record = await audit_log.append(
+                connection,
+                AuditRecord(
+                    event=AuditEvent.DEVICE_REVOKED,
+                    user_id=revoked.user_id,
+                    credential_id=credential_id,
+                    detail={"name": revoked.name},
+                ),
+            )
+        await self._audit.publish([record])
         await self._notifier.publish(
             {"type": "revoked", "credential_id": credential_id}, user_channel(revoked.user_id)
         )

@@ -7,11 +7,15 @@ a copy of the database does not hand out enrollments.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 from sqlalchemy import insert, select, update
 
 from pushauth_server import errors
 from pushauth_server.clock import new_id, now_ms, sha256_hex
+from pushauth_server.domain.audit import log as audit_log
+from pushauth_server.domain.audit.log import AuditLog
+from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.protocol import EnrollmentProof, is_valid_public_key, verify
 from pushauth_server.settings import Settings
@@ -20,9 +24,10 @@ from pushauth_server.storage.tables import credentials, enrollment_tokens
 
 
 class EnrollmentService:
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(self, database: Database, settings: Settings, audit: AuditLog) -> None:
         self._db = database
         self._settings = settings
+        self._audit = audit
 
     async def issue_token(self, user_id: str) -> tuple[str, int]:
         token = "pet_" + secrets.token_urlsafe(32)
@@ -37,6 +42,15 @@ class EnrollmentService:
                     expires_at_ms=expires,
                 )
             )
+            record = await audit_log.append(
+                connection,
+                AuditRecord(
+                    event=AuditEvent.ENROLLMENT_TOKEN_ISSUED,
+                    user_id=user_id,
+                    detail={"expires_at_ms": expires},
+                ),
+            )
+        await self._audit.publish([record])
         return token, expires
 
     async def register(
@@ -52,6 +66,9 @@ class EnrollmentService:
         )
         # Proof of possession: the key being registered signed this token for this server.
         if not verify(public_key=public_key, message=proof, signature=signature):
+            await self._audit.record(
+                AuditRecord(event=AuditEvent.INVALID_SIGNATURE, detail={"what": "enrollment proof"})
+            )
             raise errors.InvalidSignature("The enrollment proof signature does not verify.")
         token_hash = sha256_hex(token)
         now = now_ms()
@@ -64,16 +81,13 @@ class EnrollmentService:
             last_used_at_ms=None,
             revoked_at_ms=None,
         )
+        rejection: errors.EnrollmentTokenInvalid | None = None
         async with self._db.write() as connection:
             row = (
                 await connection.execute(
                     select(enrollment_tokens).where(enrollment_tokens.c.token_hash == token_hash)
                 )
             ).first()
-            if row is None:
-                raise errors.EnrollmentTokenInvalid(
-                    "Unknown enrollment token. Ask for a new one: pushauth enroll USER"
-                )
             # Single use: the compare-and-set lets exactly one registration consume the token.
             consumed = await connection.execute(
                 update(enrollment_tokens)
@@ -84,29 +98,45 @@ class EnrollmentService:
                 )
                 .values(used_at_ms=now, credential_id=credential.credential_id)
             )
-            if consumed.rowcount != 1:
+            if row is None:
+                rejection = errors.EnrollmentTokenInvalid(
+                    "Unknown enrollment token. Ask for a new one: pushauth enroll USER"
+                )
+            elif consumed.rowcount != 1:
                 why = "already used" if row.used_at_ms is not None else "expired"
-                raise errors.EnrollmentTokenInvalid(
+                rejection = errors.EnrollmentTokenInvalid(
                     f"This enrollment token is {why}. Ask for a new one: "
                     f"pushauth enroll {row.user_id}",
                     reason=why,
                 )
-            credential = Credential(
-                credential_id=credential.credential_id,
-                user_id=row.user_id,
-                name=device_name,
-                public_key=public_key,
-                created_at_ms=now,
-                last_used_at_ms=None,
-                revoked_at_ms=None,
-            )
-            await connection.execute(
-                insert(credentials).values(
-                    credential_id=credential.credential_id,
-                    user_id=credential.user_id,
-                    name=credential.name,
-                    public_key=credential.public_key,
-                    created_at_ms=credential.created_at_ms,
+            else:
+                credential = replace(credential, user_id=row.user_id)
+                await connection.execute(
+                    insert(credentials).values(
+                        credential_id=credential.credential_id,
+                        user_id=credential.user_id,
+                        name=credential.name,
+                        public_key=credential.public_key,
+                        created_at_ms=credential.created_at_ms,
+                    )
+                )
+                record = await audit_log.append(
+                    connection,
+                    AuditRecord(
+                        event=AuditEvent.DEVICE_ENROLLED,
+                        user_id=credential.user_id,
+                        credential_id=credential.credential_id,
+                        detail={"name": device_name, "public_key": public_key},
+                    ),
+                )
+        if rejection is not None:
+            await self._audit.record(
+                AuditRecord(
+                    event=AuditEvent.INVALID_ENROLLMENT_TOKEN,
+                    user_id=row.user_id if row is not None else None,
+                    detail={"reason": rejection.details.get("reason", "unknown")},
                 )
             )
+            raise rejection
+        await self._audit.publish([record])
         return credential

@@ -1,0 +1,1 @@
+"""The audit trail: every security event, appended and never changed, with signed receipts."""

@@ -1,0 +1,113 @@
+"""Relying-party routes for the audit trail: list, follow live, verify the receipts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from msgspec import Struct
+
+from pushauth_server.domain.audit import store
+from pushauth_server.domain.audit.log import AUDIT_CHANNEL
+from pushauth_server.realtime import EventReader
+from pushauth_server.services import Services
+
+UserFilter = Annotated[str | None, Parameter(max_length=128, required=False)]
+
+
+class AuditPage(Struct, kw_only=True):
+    events: list[dict[str, Any]]
+    last_event_id: int | None
+
+
+class ProblemOut(Struct, kw_only=True):
+    where: str
+    challenge_id: str | None
+    problem: str
+
+
+class VerifyOut(Struct, kw_only=True):
+    checked: int
+    valid: bool
+    problems: list[ProblemOut]
+
+
+class AuditController(Controller):
+    path = "/v1/audit"
+    tags = ["relying party"]
+    security = [{"ApiKey": []}]
+
+    @get("/", summary="List audit events, oldest first")
+    async def list_events(
+        self,
+        services: Services,
+        user_id: UserFilter = None,
+        since_ms: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        after_id: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
+    ) -> AuditPage:
+        async with services.database.read() as connection:
+            found = await store.events(
+                connection, user_id=user_id, since_ms=since_ms, after_id=after_id, limit=limit
+            )
+        return AuditPage(
+            events=[r.to_json() for r in found],
+            last_event_id=found[-1].event_id if found else after_id,
+        )
+
+    @get("/stream", summary="Server-Sent Events: audit events as they are written")
+    async def stream(
+        self,
+        services: Services,
+        user_id: UserFilter = None,
+        after_id: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+    ) -> ServerSentEvent:
+        """Sends events after ``after_id`` (if given), then each new one as an ``audit`` event."""
+        keepalive = services.settings.stream_keepalive_seconds
+
+        async def events() -> AsyncIterator[ServerSentEventMessage]:
+            async with services.notifier.subscribe(AUDIT_CHANNEL) as subscriber:
+                reader = EventReader(subscriber)
+                last = after_id or 0
+                try:
+                    if after_id is not None:
+                        async with services.database.read() as connection:
+                            backlog = await store.events(
+                                connection, user_id=user_id, after_id=after_id, limit=5000
+                            )
+                        for record in backlog:
+                            last = record.event_id or last
+                            yield ServerSentEventMessage(
+                                event="audit", data=json.dumps(record.to_json())
+                            )
+                    yield ServerSentEventMessage(event="ready", data="{}")
+                    while not reader.closed:
+                        event = await reader.next(keepalive)
+                        if event is None:
+                            yield ServerSentEventMessage(comment="keep-alive")
+                        elif event.get("event_id", 0) > last and (
+                            user_id is None or event.get("user_id") == user_id
+                        ):
+                            last = event["event_id"]
+                            yield ServerSentEventMessage(event="audit", data=json.dumps(event))
+                finally:
+                    reader.close()
+
+        return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
+
+    @post("/verify", status_code=200, summary="Re-check every stored response signature")
+    async def verify(self, services: Services) -> VerifyOut:
+        async with services.database.read() as connection:
+            checked, problems = await store.verify_receipts(connection, services.settings.origin)
+        return VerifyOut(
+            checked=checked,
+            valid=not problems,
+            problems=[
+                ProblemOut(where=p.where, challenge_id=p.challenge_id, problem=p.problem)
+                for p in problems
+            ],
+        )

@@ -1,0 +1,1 @@
+"""Push-bombing defences: one pending challenge, a window limit with doubling delays, lockouts."""

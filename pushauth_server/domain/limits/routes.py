@@ -1,0 +1,50 @@
+"""Relying-party routes for a user's push sign-in state: read it, unlock it."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from msgspec import Struct
+
+from pushauth_server.clock import iso, now_ms
+from pushauth_server.domain.devices.routes import UserIdParam
+from pushauth_server.domain.limits.policy import LimitState
+from pushauth_server.services import Services
+
+
+class UserStateOut(Struct, kw_only=True):
+    user_id: str
+    locked: bool
+    locked_reason: str | None
+    locked_until: str | None
+    rate_limited_until: str | None
+    consecutive_failures: int
+
+
+def state_out(state: LimitState) -> UserStateOut:
+    now = now_ms()
+    timed = state.locked_until_ms is not None and state.locked_until_ms > now
+    rate = state.rate_blocked_until_ms if (state.rate_blocked_until_ms or 0) > now else None
+    reason = "not_me" if state.locked_not_me else ("failures" if timed else None)
+    return UserStateOut(
+        user_id=state.user_id,
+        locked=state.locked_not_me or timed,
+        locked_reason=reason,
+        locked_until=iso(state.locked_until_ms) if timed else None,
+        rate_limited_until=iso(rate),
+        consecutive_failures=state.consecutive_failures,
+    )
+
+
+class UserStateController(Controller):
+    path = "/v1/users/{user_id:str}"
+    tags = ["relying party"]
+    security = [{"ApiKey": []}]
+
+    @get("/state", summary="A user's push sign-in state: locks, limits, failures")
+    async def read(self, user_id: UserIdParam, services: Services) -> UserStateOut:
+        return state_out(await services.limits.state(user_id))
+
+    @post("/unlock", status_code=200, summary="Lift a user's lockout (audited)")
+    async def unlock(self, user_id: UserIdParam, services: Services) -> UserStateOut:
+        _, after = await services.limits.unlock(user_id)
+        return state_out(after)
