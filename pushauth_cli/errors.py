@@ -13,7 +13,6 @@ from pushauth_server.client import (
     ApiError,
     ClientError,
     NoEnrolledDevice,
-    Refused,
     ServerUnreachable,
     Unauthorized,
 )
@@ -34,8 +33,12 @@ def hint_for(error: ClientError) -> str | None:
         return None
     if isinstance(error, Unauthorized) and error.code == "invalid_api_key":
         return "Check PUSHAUTH_API_KEY (in .env, written by `pushauth init`) matches the server's."
-    if isinstance(error, Refused) and error.details.get("until"):
+    if isinstance(error, ApiError) and error.details.get("until"):
         return f"Refused until {error.details['until']}."
+    if isinstance(error, ApiError) and error.code == "user_locked":
+        return "Refused until an operator unlocks it: pushauth unlock USER"
+    if isinstance(error, ApiError) and error.code == "challenge_pending":
+        return "Wait for it to be answered, or replace it: pushauth signin USER --replace"
     return None
 
 

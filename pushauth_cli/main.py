@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pushauth_cli.commands import enroll, server, signin
+from pushauth_cli.commands import enroll, operations, server, signin
 from pushauth_cli.config import load_env_file
 from pushauth_cli.exit_codes import EXIT_CODES_HELP
 
@@ -31,6 +31,9 @@ app.command()(signin.signin)
 app.command()(signin.wait)
 app.command()(enroll.devices)
 app.command()(enroll.revoke)
+app.command()(operations.unlock)
+app.command()(operations.status)
+app.command()(operations.audit)
 
 
 def run() -> None:

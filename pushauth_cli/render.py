@@ -43,6 +43,12 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def print_json_line(data: Any) -> None:
+    """One compact JSON object per line, for streams (``--follow --json``)."""
+    sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
 def fail(message: str, hint: str | None = None) -> None:
     err.print(f"[bold red]Error:[/] {escape(message)}")
     if hint:

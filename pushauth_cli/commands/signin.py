@@ -95,6 +95,10 @@ def signin(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Print the challenge and exit 0; see `pushauth wait`.")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Cancel the user's pending challenge instead of failing."),
+    ] = False,
 ) -> None:
     """Push a sign-in request to USER's devices, show the number to type, wait for the answer."""
     import platform
@@ -110,6 +114,7 @@ def signin(
                     initiator_host=socket.gethostname(),
                     initiator_user_agent=f"pushauth-cli ({platform.system()})",
                     expires_in_seconds=expires_in,
+                    replace_pending=replace,
                 )
             )
             if no_wait:

@@ -64,6 +64,7 @@ def create_challenge(
     custom: Mapping[str, str] | None = None,
     expires_in_seconds: float | None = None,
     number_matching: bool = True,
+    replace_pending: bool = False,
 ) -> Call[ChallengeState]:
     body: dict[str, Any] = {
         "user_id": user_id,
@@ -76,6 +77,7 @@ def create_challenge(
             "custom": dict(custom or {}),
         },
         "number_matching": number_matching,
+        "replace_pending": replace_pending,
     }
     if expires_in_seconds is not None:
         body["expires_in_seconds"] = expires_in_seconds
@@ -174,3 +176,31 @@ def respond(challenge_id: str, body: Mapping[str, Any]) -> Call[ResponseResult]:
         json=dict(body),
         parse=ResponseResult.from_json,
     )
+
+
+def user_state(user_id: str) -> Call[dict[str, Any]]:
+    return Call(method="GET", path=f"/v1/users/{_seg(user_id)}/state", auth="api_key", parse=dict)
+
+
+def unlock_user(user_id: str) -> Call[dict[str, Any]]:
+    return Call(method="POST", path=f"/v1/users/{_seg(user_id)}/unlock", auth="api_key", parse=dict)
+
+
+def audit_events(
+    *, user_id: str | None = None, since_ms: int | None = None, after_id: int | None = None
+) -> Call[dict[str, Any]]:
+    params: dict[str, str | float] = {}
+    if user_id is not None:
+        params["user_id"] = user_id
+    if since_ms is not None:
+        params["since_ms"] = since_ms
+    if after_id is not None:
+        params["after_id"] = after_id
+    return Call(method="GET", path="/v1/audit", auth="api_key", params=params, parse=dict)
+
+
+AUDIT_STREAM_PATH = "/v1/audit/stream"
+
+
+def verify_audit() -> Call[dict[str, Any]]:
+    return Call(method="POST", path="/v1/audit/verify", auth="api_key", parse=dict)

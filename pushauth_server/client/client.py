@@ -101,11 +101,13 @@ class PushAuthClient:
             raise api_error(response.status_code, body)
         return body
 
-    async def _events(self, path: str, auth: calls.Auth) -> AsyncIterator[tuple[str, Any]]:
+    async def _events(
+        self, path: str, auth: calls.Auth, params: dict[str, str] | None = None
+    ) -> AsyncIterator[tuple[str, Any]]:
         headers = self._headers(auth, "GET", path)
         try:
             async with aconnect_sse(
-                self._http, "GET", path, headers=headers, timeout=STREAM_TIMEOUT
+                self._http, "GET", path, headers=headers, params=params, timeout=STREAM_TIMEOUT
             ) as source:
                 response = source.response
                 if response.status_code >= 400:
@@ -124,6 +126,18 @@ class PushAuthClient:
         async for event, data in self._events(calls.challenge_events_path(challenge_id), "api_key"):
             if event == "status":
                 yield ChallengeState.from_json(data)
+
+    async def audit_stream(
+        self, *, user_id: str | None = None, after_id: int | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Audit events after ``after_id``, then each new one as it is written (``ready`` first
+        separates the backlog from live events and is yielded as ``{}``)."""
+        params = {"user_id": user_id} if user_id else {}
+        if after_id is not None:
+            params["after_id"] = str(after_id)
+        async for event, data in self._events(calls.AUDIT_STREAM_PATH, "api_key", params):
+            if event in ("audit", "ready"):
+                yield data or {}
 
     async def device_stream(self) -> AsyncGenerator[StreamEvent, None]:
         """This device's live stream: pending challenges, ``ready``, then new events."""

@@ -6,9 +6,12 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from pushauth_server.client import DeviceIdentity, PushAuthClient, calls, enrollment_proof
+from pushauth_server.protocol import generate_private_key
 from tests.support.processes import API_KEY, Commands
 
 CHALLENGE_LINE = re.compile(r"Challenge (ch_[A-Za-z0-9_-]+)")
@@ -56,3 +59,28 @@ def signin_no_wait(commands: Commands, user: str, *args: str) -> dict[str, objec
     assert created.returncode == 0, created.stderr
     data: dict[str, object] = json.loads(created.stdout)
     return data
+
+
+def rp_client(commands: Commands) -> PushAuthClient:
+    return PushAuthClient(commands.server.url, api_key=API_KEY)
+
+
+async def api_device(commands: Commands, user: str, name: str = "api-device") -> PushAuthClient:
+    """A device enrolled through the client library, its key held in memory by the test."""
+    async with rp_client(commands) as rp:
+        info = await rp.call(calls.health())
+        token = await rp.call(calls.issue_enrollment_token(user))
+        key = generate_private_key()
+        body = enrollment_proof(key, origin=info.origin, token=token.token, device_name=name)
+        registration = await rp.call(calls.register(**body))
+    identity = DeviceIdentity(
+        origin=info.origin, credential_id=registration.credential_id, private_key=key
+    )
+    return PushAuthClient(commands.server.url, identity=identity)
+
+
+def audit_events(commands: Commands, user: str | None = None) -> list[dict[str, Any]]:
+    listed = commands.pushauth("audit", *([user] if user else []), "--json")
+    assert listed.returncode == 0, listed.stderr
+    events: list[dict[str, Any]] = json.loads(listed.stdout)["events"]
+    return events

@@ -1,0 +1,187 @@
+"""Operator commands: ``pushauth unlock``, ``pushauth status`` and ``pushauth audit``."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from pushauth_cli.errors import client_errors
+from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl
+from pushauth_cli.render import err, fail, print_json, print_json_line
+from pushauth_server.client import PushAuthClient, calls
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> int:
+    """``--since``: a duration back from now (``30m``, ``2h``, ``7d``) or an ISO 8601 time."""
+    now = now or datetime.now(tz=UTC)
+    match = _DURATION.match(text.strip())
+    if match:
+        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+        return int((now - timedelta(**{unit: amount})).timestamp() * 1000)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter("use a duration like 30m, 2h, 7d, or an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def unlock(
+    user: Annotated[str, typer.Argument(help="The user whose push sign-in to unlock.")],
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    api_key: ApiKey = "",
+    json: Json = False,
+) -> None:
+    """Lift a user's lockout (after "not me" or repeated failures). Recorded in the audit trail."""
+
+    async def run() -> dict[str, Any]:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            return await client.call(calls.unlock_user(user))
+
+    with client_errors():
+        state = asyncio.run(run())
+    if json:
+        print_json(state)
+        return
+    err.print(f"[green]Unlocked[/] push sign-in for [bold]{escape(user)}[/].")
+
+
+def status(
+    user: Annotated[str, typer.Argument(help="The user to look at.")],
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    api_key: ApiKey = "",
+    json: Json = False,
+) -> None:
+    """Show a user's push sign-in state: locked or not, until when, failures in a row."""
+
+    async def run() -> dict[str, Any]:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            return await client.call(calls.user_state(user))
+
+    with client_errors():
+        state = asyncio.run(run())
+    if json:
+        print_json(state)
+        return
+    if state["locked"]:
+        until = state["locked_until"] or "an operator unlocks it (pushauth unlock)"
+        err.print(f"[red]Locked[/] ({state['locked_reason']}) until {escape(until)}.")
+    else:
+        err.print("[green]Not locked.[/]")
+    if state["rate_limited_until"]:
+        err.print(f"Rate-limited until {state['rate_limited_until']}.")
+    err.print(f"Consecutive failures: {state['consecutive_failures']}.")
+
+
+def _row(event: dict[str, Any]) -> tuple[str, ...]:
+    detail = event.get("detail") or {}
+    context = event.get("context") or {}
+    extra = ", ".join(f"{k}={v}" for k, v in detail.items() if k != "public_key")
+    where = context.get("initiator_host") or ""
+    return (
+        str(event.get("event_id")),
+        str(event.get("at")),
+        str(event.get("event")),
+        str(event.get("user_id") or ""),
+        str(event.get("challenge_id") or event.get("credential_id") or ""),
+        escape(f"{extra} {where}".strip()),
+    )
+
+
+def _follow(client: PushAuthClient, user: str | None, after_id: int | None, json: bool) -> Any:
+    async def run() -> None:
+        async with aclosing(client.audit_stream(user_id=user, after_id=after_id)) as stream:
+            async for event in stream:
+                if not event:
+                    err.print("[dim]Following the audit trail live (Ctrl-C to stop)…[/]")
+                elif json:
+                    print_json_line(event)
+                else:
+                    print("  ".join(_row(event)), flush=True)
+
+    return run()
+
+
+def audit(
+    user: Annotated[
+        str | None,
+        typer.Argument(help="Only this user's events; or the word `verify` to re-check receipts."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only events since: 30m, 2h, 7d, or an ISO 8601 time.")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep streaming new events as they happen.")
+    ] = False,
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    api_key: ApiKey = "",
+    json: Json = False,
+) -> None:
+    """List security events. `pushauth audit verify` re-checks every signed response.
+
+    With --json: one JSON object {"events": [...]}; with --follow --json, one JSON object per
+    line. `audit verify` exits 0 when every signature verifies and 1 when one does not.
+    """
+    if user == "verify":
+        _verify(url, api_key, json)
+        return
+    since_ms = parse_since(since) if since else None
+
+    async def run() -> dict[str, Any]:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            page = await client.call(calls.audit_events(user_id=user, since_ms=since_ms))
+            if follow:
+                if not json:
+                    for event in page["events"]:
+                        print("  ".join(_row(event)), flush=True)
+                else:
+                    for event in page["events"]:
+                        print_json_line(event)
+                after = page["last_event_id"] or 0
+                await _follow(client, user, after, json)
+            return page
+
+    try:
+        with client_errors():
+            page = asyncio.run(run())
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    if json:
+        print_json({"events": page["events"]})
+        return
+    table = Table(title="Audit trail" + (f" of {user}" if user else ""))
+    for column in ("id", "time", "event", "user", "challenge / device", "detail"):
+        table.add_column(column)
+    for event in page["events"]:
+        table.add_row(*_row(event))
+    err.print(table)
+
+
+def _verify(url: str, api_key: str, json: bool) -> None:
+    async def run() -> dict[str, Any]:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            return await client.call(calls.verify_audit())
+
+    with client_errors(), err.status("Re-checking every stored signature…"):
+        result = asyncio.run(run())
+    if json:
+        print_json(result)
+    elif result["valid"]:
+        err.print(f"[green]All {result['checked']} signed responses verify.[/]")
+    else:
+        fail(f"{len(result['problems'])} of {result['checked']} signed responses do not verify:")
+        for problem in result["problems"]:
+            err.print(f"  {escape(problem['where'])}: {escape(problem['problem'])}")
+    if not result["valid"]:
+        raise typer.Exit(1)
