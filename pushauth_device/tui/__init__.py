@@ -1,1 +1,3 @@
-"""The full-screen authenticator (Textual)."""
+"""The full-screen authenticator (Textual): ``pushauth-device`` with no arguments."""
+
+__all__: list[str] = []

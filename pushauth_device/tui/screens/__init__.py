@@ -1,0 +1,3 @@
+"""Screens of the authenticator, one per module."""
+
+__all__: list[str] = []

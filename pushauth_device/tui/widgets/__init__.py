@@ -1,0 +1,3 @@
+"""Widgets of the authenticator, one per module."""
+
+__all__: list[str] = []

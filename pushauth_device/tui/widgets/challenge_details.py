@@ -1,0 +1,57 @@
+"""Who and what a request is about: everything the device displays (and signs the hash of)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from pushauth_device.accounts import Account
+from pushauth_device.tui.formatting import date_time
+from pushauth_server.client import PendingChallenge
+
+__all__ = ["ChallengeDetails", "detail_rows", "summary"]
+
+
+def summary(challenge: PendingChallenge) -> str:
+    """One line for the decisions list."""
+    parts = [challenge.note, challenge.initiator_host, challenge.initiator_ip]
+    return " · ".join(p for p in parts if p) or "—"
+
+
+def detail_rows(
+    account: Account, challenge: PendingChallenge, tz: tzinfo | None
+) -> list[tuple[str, str]]:
+    """(label, value) pairs, in the order shown; empty context fields are left out."""
+    c = challenge
+    rows = [("User", c.user_id), ("Server", account.server_url), ("Action", c.action)]
+    optional = (
+        ("Note", c.note),
+        ("From host", c.initiator_host),
+        ("IP address", c.initiator_ip),
+        ("Browser", c.initiator_user_agent),
+    )
+    rows.extend((label, value) for label, value in optional if value)
+    rows.extend(sorted(c.custom.items()))
+    rows.append(("Requested", date_time(c.created_at_ms, tz)))
+    return rows
+
+
+class ChallengeDetails(Static):
+    def __init__(
+        self, account: Account, challenge: PendingChallenge, *, tz: tzinfo | None, id: str
+    ) -> None:
+        super().__init__(id=id)
+        self.rows = detail_rows(account, challenge, tz)
+
+    def on_mount(self) -> None:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", justify="right")
+        table.add_column()
+        for label, value in self.rows:
+            # Text, not markup: what a relying party sends is shown exactly as sent.
+            style = "bold" if label == "User" else "italic" if label == "Note" else ""
+            table.add_row(Text(label), Text(value, style=style))
+        self.update(table)

@@ -1,0 +1,39 @@
+"""Recent decisions: when, what, for whom, and the context it was about."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from pushauth_device.tui.formatting import date_time
+from pushauth_device.tui.history import DecisionRecord
+
+__all__ = ["DecisionsTable"]
+
+_STYLES = {
+    "approved": "green",
+    "denied": "yellow",
+    "reported": "bold red",
+    "failed": "red",
+    "expired": "dim",
+    "resolved elsewhere": "dim",
+}
+
+
+class DecisionsTable(DataTable[Text]):
+    def on_mount(self) -> None:
+        self.cursor_type = "none"
+        self.add_columns("Time", "Decision", "User", "Action", "Context")
+
+    def show(self, records: list[DecisionRecord], *, tz: tzinfo | None) -> None:
+        self.clear()
+        for record in records:
+            self.add_row(
+                Text(date_time(record.at_ms, tz)),
+                Text(record.outcome, style=_STYLES.get(record.outcome, "")),
+                Text(record.user_id),
+                Text(record.action),
+                Text(record.context),
+            )
