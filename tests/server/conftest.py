@@ -3,6 +3,7 @@ tests share: enroll a device, create a challenge, answer it, and snapshot the da
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import warnings
@@ -23,7 +24,7 @@ from pushauth_server.client import DeviceIdentity, PendingChallenge, enrollment_
 from pushauth_server.protocol import generate_private_key
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
-from pushauth_server.storage import tables
+from pushauth_server.storage import Database, tables
 
 API_KEY = "pak_unit-" + "k" * 40
 _users = itertools.count()
@@ -46,9 +47,16 @@ class Device:
 
 @dataclass
 class Harness:
+    """The app under test, its client, and the test's own handle on the same database.
+
+    The app runs on the test client's portal thread (its own event loop), so tests never use the
+    app's engines; ``db`` is a second :class:`Database` on the same file, on the test's loop.
+    """
+
     app: Litestar
     client: AsyncTestClient[Litestar]
     settings: Settings
+    db: Database
 
     @property
     def services(self) -> Services:
@@ -110,14 +118,14 @@ class Harness:
     async def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the state tables, to compare before and after a refused request."""
         out: dict[str, list[tuple[Any, ...]]] = {}
-        async with self.services.database.read() as connection:
+        async with self.db.read() as connection:
             for table in (tables.challenges, tables.credentials, tables.enrollment_tokens):
                 rows = await connection.execute(select(table).order_by(*table.primary_key))
                 out[table.name] = [tuple(row) for row in rows]
         return out
 
     async def nonce_count(self) -> int:
-        async with self.services.database.read() as connection:
+        async with self.db.read() as connection:
             return len((await connection.execute(select(tables.request_nonces))).all())
 
 
@@ -147,18 +155,28 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
+@contextlib.asynccontextmanager
+async def running_harness(tmp_path: Path, **overrides: Any) -> AsyncIterator[Harness]:
+    """A started app on a fresh SQLite file in ``tmp_path``, with no PUSHAUTH_* or .env input."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)  # no developer .env is read
+        for name in list(os.environ):
+            if name.startswith("PUSHAUTH_"):
+                patch.delenv(name)
+        settings = make_settings(tmp_path, **overrides)
+        app = build_app(settings)
+        db = Database(settings.database_url)
+        try:
+            async with AsyncTestClient(app=app) as client:
+                yield Harness(app=app, client=client, settings=settings, db=db)
+        finally:
+            await db.dispose()
+
+
 @pytest.fixture
-async def harness(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings_overrides: dict[str, Any]
-) -> AsyncIterator[Harness]:
-    monkeypatch.chdir(tmp_path)  # no developer .env is read
-    for name in list(os.environ):
-        if name.startswith("PUSHAUTH_"):
-            monkeypatch.delenv(name)
-    settings = make_settings(tmp_path, **settings_overrides)
-    app = build_app(settings)
-    async with AsyncTestClient(app=app) as client:
-        yield Harness(app=app, client=client, settings=settings)
+async def harness(tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Harness]:
+    async with running_harness(tmp_path, **settings_overrides) as started:
+        yield started
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from pushauth_server.client import enrollment_proof
 from pushauth_server.clock import now_ms, sha256_hex
+from pushauth_server.domain.devices import store as device_store
 from pushauth_server.protocol import (
     EnrollmentProof,
     b64url_encode,
@@ -136,7 +137,7 @@ async def test_a_token_works_once(harness: Harness) -> None:
 async def test_an_expired_token_is_refused(harness: Harness) -> None:
     user = fresh_user()
     token = await harness.issue_token(user)
-    async with harness.services.database.write() as connection:
+    async with harness.db.write() as connection:
         await connection.execute(
             update(tables.enrollment_tokens)
             .where(tables.enrollment_tokens.c.token_hash == sha256_hex(token))
@@ -186,5 +187,9 @@ async def test_public_key_of_the_registration_is_the_one_stored(harness: Harness
     key = generate_private_key()
     body = enrollment_proof(key, origin=harness.settings.origin, token=token, device_name="p")
     registered = (await harness.client.post(REGISTER, json=body)).json()
-    credential = await harness.services.devices.get(registered["credential_id"])
-    assert credential.public_key == public_key_b64(key)
+    devices = (await harness.rp("GET", f"/v1/users/{registered['user_id']}/devices")).json()
+    assert [d["credential_id"] for d in devices] == [registered["credential_id"]]
+    async with harness.db.read() as connection:
+        stored = await device_store.get(connection, registered["credential_id"])
+    assert stored is not None
+    assert stored.public_key == public_key_b64(key)

@@ -213,7 +213,7 @@ async def test_answer_to_another_users_challenge(harness: Harness) -> None:
 async def test_answer_to_an_expired_challenge(harness: Harness) -> None:
     s = await scene(harness)
     past = now_ms() - 1_000
-    async with harness.services.database.write() as connection:
+    async with harness.db.write() as connection:
         await connection.execute(
             update(tables.challenges)
             .where(tables.challenges.c.challenge_id == s.challenge_id)

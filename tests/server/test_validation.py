@@ -1,15 +1,20 @@
 """Bad input of every kind: a 4xx with our error code and a clear message, never a 500, and
-never a change of state (every state table is compared before and after)."""
+never a change of state (every state table is compared before and after).
+
+Every case here is refused without a change of state — which each case asserts — so the cases
+share one app and one world (module scope), which keeps a hundred cases fast.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
-from tests.server.conftest import Device, Harness, assert_error, fresh_user
+from tests.server.conftest import Device, Harness, assert_error, fresh_user, running_harness
 
 
 @dataclass
@@ -21,8 +26,23 @@ class World:
     challenge: dict[str, Any]
 
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    async with running_harness(tmp_path_factory.mktemp("validation")) as started:
+        yield started
+
+
 @pytest.fixture
-async def world(harness: Harness) -> World:
+def harness(shared: Harness) -> Harness:
+    return shared
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(shared: Harness) -> World:
+    harness = shared
     idle = await harness.enroll(fresh_user("idle"))
     busy = await harness.enroll(fresh_user("busy"))
     challenge = await harness.create(busy.user_id)
@@ -285,7 +305,7 @@ async def test_bad_input_is_refused_without_a_change_of_state(
     assert await harness.snapshot() == before
 
 
-def test_case_names_are_unique() -> None:
+async def test_case_names_are_unique() -> None:
     assert len({case.name for case in CASES}) == len(CASES)
 
 
