@@ -124,15 +124,20 @@ def signin(
                 try:
                     state, timed_out = await _wait(client, created.challenge_id, timeout)
                 except (asyncio.CancelledError, KeyboardInterrupt):
-                    await client.call(calls.cancel_challenge(created.challenge_id))
+                    # The web app gave up (Ctrl-C): take the request off the device too.
+                    await _cancel_quietly(client, created.challenge_id)
                     raise
                 if timed_out:
                     # The web app gave up: take the request off the user's device too.
                     state = await _cancel_quietly(client, created.challenge_id) or state
             return state, timed_out
 
-    with client_errors():
-        state, timed_out = asyncio.run(run())
+    try:
+        with client_errors():
+            state, timed_out = asyncio.run(run())
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted:[/] the sign-in request was cancelled.")
+        raise typer.Exit(ExitCode.EXPIRED) from None
     if no_wait:
         if json:
             print_json(challenge_json(state))
@@ -193,8 +198,12 @@ def wait(
             with err.status("Waiting for the answer…", spinner="dots"):
                 return await _wait(client, challenge_id, timeout)
 
-    with client_errors():
-        state, timed_out = asyncio.run(run())
+    try:
+        with client_errors():
+            state, timed_out = asyncio.run(run())
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted.[/] The challenge is still pending.")
+        raise typer.Exit(ExitCode.EXPIRED) from None
     _report(state, json=json, timed_out=timed_out)
     raise typer.Exit(_exit_code(state, timed_out))
 

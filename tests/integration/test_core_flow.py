@@ -176,3 +176,15 @@ def test_no_wait_then_wait(commands: Commands, tmp_path: Path) -> None:
     waited = commands.pushauth("wait", str(created["challenge_id"]), "--json")
     assert waited.returncode == 0
     assert json.loads(waited.stdout)["status"] == "approved"
+
+
+def test_interrupted_signin_cancels_the_request(commands: Commands, tmp_path: Path) -> None:
+    import signal
+
+    enroll_device(commands, tmp_path / "phone", "ian")
+    signin, challenge_id = start_signin(commands, "ian")
+    signin.send_signal(signal.SIGINT)
+    _, err = signin.communicate(timeout=30)
+    assert signin.returncode == 3
+    assert "Traceback" not in err
+    assert challenge(commands, challenge_id)["status"] == "cancelled"
