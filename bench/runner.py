@@ -1,0 +1,275 @@
+"""One benchmark run, start to finish: server up, every measurement, server down, one dict.
+
+Order matters and is fixed: the floor first (a cold server is no excuse later), then push flows
+one at a time, throughput, the polling baseline and the device app, and the idle streams last,
+because 15,000 of them change the server for everything after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.baselines import PollingDevice, health_floor, polling_baseline
+from bench.config import BenchConfig
+from bench.devices import StreamingDevice, enroll_many, relying_party
+from bench.flows import flow_summary, one_at_a_time, throughput
+from bench.idle import IdleFleet
+from bench.machine import machine_info
+from bench.report import targets
+from bench.server import ServerProcess, raise_open_file_limit
+from bench.tui import measure_tui
+from pushauth_server.client import PushAuthClient, calls
+
+CONNECT_TIMEOUT_SECONDS = 60.0
+SETTLE_SECONDS = 1.0  # let the server finish what the last connections started before reading RSS
+FD_RESERVE = 1_000  # descriptors kept free for the flow clients, the database and Python
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> dict[str, Any]:
+    """Run every measurement of ``config`` against a fresh ``pushauth serve``; the results."""
+    open_files = raise_open_file_limit()
+    with tempfile.TemporaryDirectory(prefix="pushauth-bench-") as workdir:
+        database_url = config.database_url or f"sqlite+aiosqlite:///{workdir}/bench.db"
+        server = ServerProcess(workdir=Path(workdir), database_url=database_url)
+        progress(f"starting pushauth serve on {server.url} ({_database_kind(database_url)})")
+        await asyncio.to_thread(server.start)
+        try:
+            results = await _measure(config, server, open_files, progress)
+        finally:
+            await asyncio.to_thread(server.stop)
+    results["targets"] = targets(results)
+    return results
+
+
+def _database_kind(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
+async def _measure(
+    config: BenchConfig, server: ServerProcess, open_files: dict[str, int], progress: Progress
+) -> dict[str, Any]:
+    run = secrets.token_hex(3)  # user ids unique per run, so a reused PostgreSQL database works
+    started = time.perf_counter()
+    connections = 2 * max(config.concurrency) + config.health_concurrency + 16
+    results: dict[str, Any] = {
+        "schema": 1,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "preset": config.label,
+        "database": _database_kind(server.database_url),
+        "machine": machine_info(open_files),
+        "config": {
+            "round_trip_flows": config.round_trip_flows,
+            "concurrency": list(config.concurrency),
+            "throughput_seconds": config.throughput_seconds,
+            "device_levels": list(config.device_levels),
+            "flows_per_device_level": config.flows_per_device_level,
+            "polling_pairs": config.polling_pairs,
+            "polling_flows_per_pair": config.polling_flows_per_pair,
+            "rp_poll_seconds": config.rp_poll_seconds,
+            "device_poll_seconds": config.device_poll_seconds,
+        },
+    }
+    async with relying_party(server.url, server.api_key, connections=connections) as rp:
+        origin = (await rp.call(calls.health())).origin
+
+        progress("floor: GET /health")
+        health = await health_floor(
+            rp,
+            seconds=config.health_seconds,
+            concurrency=config.health_concurrency,
+            round_trips=config.health_round_trips,
+        )
+
+        progress(f"enrolling {max(config.concurrency)} streaming devices")
+        users = [f"{run}-rp-{i:04d}" for i in range(max(config.concurrency))]
+        identities = await enroll_many(
+            rp, origin=origin, user_ids=users, concurrency=config.enroll_concurrency
+        )
+        devices = [
+            StreamingDevice.for_identity(server.url, user, identity)
+            for user, identity in zip(users, identities, strict=True)
+        ]
+        try:
+            await asyncio.gather(*(d.connect(CONNECT_TIMEOUT_SECONDS) for d in devices))
+            results["round_trip"] = await _round_trip(config, rp, devices[0], progress)
+            results["throughput"] = await _throughput(config, rp, devices, server, progress)
+            polling = await _polling(config, rp, server.url, origin, run, progress)
+            results["baselines"] = {"health": health, "polling": polling}
+            progress("device app: creation -> request screen")
+            results["tui"] = await measure_tui(
+                rp, server.url, samples=config.tui_samples, user_id=f"{run}-tui"
+            )
+            results["connected_devices"] = await _connected(
+                config, rp, devices[0], server, origin, run, open_files, progress
+            )
+        finally:
+            await asyncio.gather(*(device.aclose() for device in devices))
+        server.check_alive()
+    results["samples"] = {
+        "round_trip_total_ms": results["round_trip"].pop("_samples"),
+        "polling_total_ms": results["baselines"]["polling"].pop("_samples"),
+    }
+    results["duration_seconds"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+async def _round_trip(
+    config: BenchConfig, rp: PushAuthClient, device: StreamingDevice, progress: Progress
+) -> dict[str, Any]:
+    progress(f"round trip: {config.round_trip_flows} flows, one at a time")
+    flows = await one_at_a_time(
+        rp,
+        device,
+        flows=config.round_trip_flows,
+        warmup=config.warmup_flows,
+        timeout=config.flow_timeout_seconds,
+    )
+    summary = flow_summary(flows)
+    summary["_samples"] = [round(f.total_ms, 3) for f in flows if f.approved]
+    return summary
+
+
+async def _throughput(
+    config: BenchConfig,
+    rp: PushAuthClient,
+    devices: list[StreamingDevice],
+    server: ServerProcess,
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    levels = []
+    for concurrency in config.concurrency:
+        progress(f"throughput: {concurrency} concurrent relying parties")
+        result = await throughput(
+            rp,
+            devices[:concurrency],
+            seconds=config.throughput_seconds,
+            flows_cap=config.throughput_flows_cap,
+            timeout=config.flow_timeout_seconds,
+            server_cpu=server.cpu_seconds,
+        )
+        levels.append(result.to_json())
+    return levels
+
+
+async def _polling(
+    config: BenchConfig,
+    rp: PushAuthClient,
+    url: str,
+    origin: str,
+    run: str,
+    progress: Progress,
+) -> dict[str, Any]:
+    progress(
+        f"polling baseline: {config.polling_pairs} pairs x {config.polling_flows_per_pair} flows "
+        f"(relying party every {config.rp_poll_seconds:g} s, device every "
+        f"{config.device_poll_seconds:g} s)"
+    )
+    users = [f"{run}-poll-{i:04d}" for i in range(config.polling_pairs)]
+    identities = await enroll_many(
+        rp, origin=origin, user_ids=users, concurrency=config.enroll_concurrency
+    )
+    devices = [
+        PollingDevice(
+            user_id=user,
+            identity=identity,
+            client=PushAuthClient(url, identity=identity),
+            period=config.device_poll_seconds,
+        )
+        for user, identity in zip(users, identities, strict=True)
+    ]
+    try:
+        flows = await polling_baseline(
+            rp,
+            devices,
+            flows_per_device=config.polling_flows_per_pair,
+            rp_period=config.rp_poll_seconds,
+            timeout=config.flow_timeout_seconds,
+        )
+    finally:
+        await asyncio.gather(*(device.client.aclose() for device in devices))
+    summary = flow_summary(flows)
+    summary["rp_poll_seconds"] = config.rp_poll_seconds
+    summary["device_poll_seconds"] = config.device_poll_seconds
+    summary["_samples"] = [round(f.total_ms, 3) for f in flows if f.approved]
+    return summary
+
+
+async def _connected(
+    config: BenchConfig,
+    rp: PushAuthClient,
+    device: StreamingDevice,
+    server: ServerProcess,
+    origin: str,
+    run: str,
+    open_files: dict[str, int],
+    progress: Progress,
+) -> dict[str, Any]:
+    capacity = open_files["soft"] - FD_RESERVE - 2 * max(config.concurrency)
+    levels = sorted(level for level in config.device_levels if level <= capacity)
+    report: dict[str, Any] = {
+        "open_file_limit": open_files["soft"],
+        "capacity": capacity,
+        "skipped_levels": sorted(set(config.device_levels) - set(levels)),
+        "levels": [],
+    }
+    if not levels:
+        return report
+    most = levels[-1]
+    progress(f"connected devices: enrolling {most} idle devices")
+    started = time.perf_counter()
+    users = [f"{run}-idle-{i:05d}" for i in range(most)]
+    identities = await enroll_many(
+        rp, origin=origin, user_ids=users, concurrency=config.enroll_concurrency
+    )
+    enroll_seconds = time.perf_counter() - started
+    report["enroll_seconds"] = round(enroll_seconds, 2)
+    report["enrollments_per_second"] = round(most / enroll_seconds, 1)
+    await asyncio.sleep(SETTLE_SECONDS)
+    base = server.rss_kib()
+    report["rss_kib_before_streams"] = base
+    fleet = IdleFleet(host="127.0.0.1", port=server.port)
+    try:
+        connected = 0
+        for level in levels:
+            progress(f"connected devices: {level} idle streams")
+            seconds = await fleet.connect(
+                identities[connected:level],
+                concurrency=config.connect_concurrency,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+            )
+            added, connected = level - connected, level
+            await asyncio.sleep(SETTLE_SECONDS)
+            rss = server.rss_kib()
+            flows = await one_at_a_time(
+                rp,
+                device,
+                flows=config.flows_per_device_level,
+                warmup=5,
+                timeout=config.flow_timeout_seconds,
+            )
+            report["levels"].append(
+                {
+                    "devices": level,
+                    "open_streams": fleet.open_count(),
+                    "connects_per_second": round(added / seconds, 1),
+                    "rss_kib": rss,
+                    "kib_per_connection": round((rss - base) / level, 2),
+                    "round_trip": flow_summary(flows),
+                }
+            )
+    finally:
+        fleet.close()
+    return report
