@@ -178,3 +178,31 @@ def test_audit_follow_streams_live(commands: Commands) -> None:
     finally:
         follower.terminate()
         follower.communicate(timeout=10)
+
+
+async def test_replays_are_refused_and_audited(commands: Commands) -> None:
+    import httpx
+
+    from pushauth_server.client import ChallengeNotPending
+
+    device = await api_device(commands, "rex")
+    async with device, rp_client(commands) as rp:
+        created = await rp.call(calls.create_challenge(user_id="rex"))
+        [pending] = await device.call(calls.pending_challenges())
+        assert device.identity is not None
+        body = device.identity.response_body(pending, decision="deny")
+        await device.call(calls.respond(created.challenge_id, body))
+        with pytest.raises(ChallengeNotPending):
+            await device.call(calls.respond(created.challenge_id, body))
+        # A captured request proof, presented a second time, is refused too.
+        headers = device.identity.proof_headers("GET", "/v1/device/challenges")
+        url = f"{commands.server.url}/v1/device/challenges"
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(url, headers=headers)).status_code == 200
+            replayed = await http.get(url, headers=headers)
+        assert replayed.status_code == 401
+        assert replayed.json()["error"]["code"] == "replayed_proof"
+    assert challenge(commands, created.challenge_id)["status"] == "denied"
+    events = [e["event"] for e in audit_events(commands, "rex")]
+    assert "security.replayed_response" in events
+    assert "security.replayed_proof" in events

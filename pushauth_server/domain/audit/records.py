@@ -26,6 +26,7 @@ class AuditEvent(StrEnum):
     USER_UNLOCKED = "user.unlocked"
     INVALID_SIGNATURE = "security.invalid_signature"
     REPLAYED_PROOF = "security.replayed_proof"
+    REPLAYED_RESPONSE = "security.replayed_response"
     STALE_PROOF = "security.stale_proof"
     INVALID_API_KEY = "security.invalid_api_key"
     INVALID_ENROLLMENT_TOKEN = "security.invalid_enrollment_token"

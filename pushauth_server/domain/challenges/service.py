@@ -261,6 +261,14 @@ class ChallengeService:
             )
         if challenge.status is not ChallengeStatus.PENDING:
             # Replays and late answers land here: the first answer already decided.
+            await self._audit.record(
+                _record(
+                    AuditEvent.REPLAYED_RESPONSE,
+                    challenge,
+                    credential_id=credential.credential_id,
+                    detail={"status": challenge.status.value, "decision": decision},
+                )
+            )
             raise errors.ChallengeNotPending(
                 f"Challenge {challenge_id} is already {challenge.status.value}.",
                 challenge_id=challenge_id,
