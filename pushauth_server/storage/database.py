@@ -29,7 +29,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None) -> None:
+        """``connect_args`` go to the driver's connect call on PostgreSQL (e.g. asyncpg's
+        ``server_settings``, to put each test in its own schema); SQLite ignores them."""
         parsed = make_url(url)
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -41,7 +43,9 @@ class Database:
             for engine in (self._writer, self._reader):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self._writer = create_async_engine(url, pool_size=10, max_overflow=10)
+            self._writer = create_async_engine(
+                url, pool_size=10, max_overflow=10, connect_args=connect_args or {}
+            )
             self._reader = self._writer
 
     @property
