@@ -70,7 +70,10 @@ class ConnectionsMixin(AuthenticatorBase):
                         attempt += 1
                         next_ms = self.clock() + round(event.delay * 1000)
                         state = ConnectionState(
-                            kind="reconnecting", next_attempt_ms=next_ms, attempt=attempt
+                            kind="reconnecting",
+                            detail=event.reason,
+                            next_attempt_ms=next_ms,
+                            attempt=attempt,
                         )
                         self._set(cid, state)
                     elif event.kind == "ready":

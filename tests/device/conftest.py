@@ -45,12 +45,13 @@ class RelyingParty:
             return (await client.call(calls.issue_enrollment_token(user))).token
 
     async def enroll(self, store: AccountStore, user: str, pin: str | None = None) -> Account:
+        return await self.enroll_with_token(store, await self.token(user), pin=pin)
+
+    async def enroll_with_token(
+        self, store: AccountStore, token: str, pin: str | None = None
+    ) -> Account:
         return await service.enroll(
-            store,
-            server_url=self.server.url,
-            token=await self.token(user),
-            device_name=f"{user}-phone",
-            pin=pin,
+            store, server_url=self.server.url, token=token, device_name="test-phone", pin=pin
         )
 
     async def create(self, user: str, **context: Any) -> ChallengeState:
@@ -74,3 +75,10 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str
             return
         await pilot.pause(0.05)
     raise AssertionError(f"timed out waiting for: {what}")
+
+
+@pytest.fixture(autouse=True)
+def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PINs are wrapped with the lowest scrypt cost a blob may carry, so ten wrong PINs are
+    quick; the production cost is checked in test_pinwrap."""
+    monkeypatch.setattr("pushauth_device.pinwrap.SCRYPT_LOG2_N", 10)

@@ -28,7 +28,7 @@ def describe_connection(state: ConnectionState, *, now_ms: int, tz: tzinfo | Non
     if state.kind == "reconnecting" and state.next_attempt_ms is not None:
         wait_s = max(0, round((state.next_attempt_ms - now_ms) / 1000))
         label = (
-            f"reconnecting: attempt {state.attempt + 1} at "
+            f"reconnecting: retry {state.attempt} at "
             f"{clock_time(state.next_attempt_ms, tz)} (in {wait_s} s)"
         )
     else:
