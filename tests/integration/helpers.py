@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,31 @@ def audit_events(commands: Commands, user: str | None = None) -> list[dict[str, 
     assert listed.returncode == 0, listed.stderr
     events: list[dict[str, Any]] = json.loads(listed.stdout)["events"]
     return events
+
+
+class Watcher:
+    """``pushauth-device watch --json``, started and connected: read what arrives with next()."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+
+    def next(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, "the watcher ended"
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+
+@contextmanager
+def watching(commands: Commands, home: Path) -> Iterator[Watcher]:
+    process = commands.device_popen(home, "watch", "--json")
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:  # subscribed: anything created from now on arrives
+            if line.startswith("Connected"):
+                break
+        yield Watcher(process)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.helpers import challenge, enroll_device, signin_no_wait, start_signin
+from tests.integration.helpers import (
+    challenge,
+    enroll_device,
+    signin_no_wait,
+    start_signin,
+    watching,
+)
 from tests.support.processes import Commands
 
 
@@ -101,22 +107,13 @@ def test_device_connected_first_receives_the_challenge_over_the_stream(
 ) -> None:
     home = tmp_path / "phone"
     enroll_device(commands, home, "dave")
-    watcher = commands.device_popen(home, "watch", "--json")
-    try:
-        assert watcher.stderr is not None
-        assert watcher.stdout is not None
-        for line in watcher.stderr:
-            if line.startswith("Connected"):
-                break
+    with watching(commands, home) as watcher:
         created = signin_no_wait(commands, "dave", "--note", "deploy prod")
-        arrived = json.loads(watcher.stdout.readline())
+        arrived = watcher.next()
         assert arrived["challenge_id"] == created["challenge_id"]
         assert arrived["user_id"] == "dave"
         assert arrived["context"]["note"] == "deploy prod"
         assert "verification_code" not in arrived
-    finally:
-        watcher.terminate()
-        watcher.communicate(timeout=10)
 
 
 def test_approve_and_deny_at_once_resolve_exactly_once(commands: Commands, tmp_path: Path) -> None:

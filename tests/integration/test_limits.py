@@ -11,6 +11,7 @@ from tests.integration.helpers import (
     challenge,
     enroll_device,
     signin_no_wait,
+    watching,
 )
 from tests.support.processes import Commands
 
@@ -57,17 +58,11 @@ def test_sixth_challenge_in_the_window_is_refused_and_reaches_no_device(
 ) -> None:
     home = tmp_path / "phone"
     enroll_device(commands, home, "quinn")
-    watcher = commands.device_popen(home, "watch", "--json")
-    try:
-        assert watcher.stderr is not None
-        assert watcher.stdout is not None
-        for line in watcher.stderr:
-            if line.startswith("Connected"):
-                break
+    with watching(commands, home) as watcher:
         delivered = []
         for _ in range(5):
             created = signin_no_wait(commands, "quinn")
-            delivered.append(json.loads(watcher.stdout.readline())["challenge_id"])
+            delivered.append(watcher.next()["challenge_id"])
             assert delivered[-1] == created["challenge_id"]
             _cancel(commands, str(created["challenge_id"]))
 
@@ -82,10 +77,7 @@ def test_sixth_challenge_in_the_window_is_refused_and_reaches_no_device(
         # the refused one never reached it.
         assert commands.pushauth("unlock", "quinn").returncode == 0
         sentinel = signin_no_wait(commands, "quinn")
-        assert json.loads(watcher.stdout.readline())["challenge_id"] == sentinel["challenge_id"]
-    finally:
-        watcher.terminate()
-        watcher.communicate(timeout=10)
+        assert watcher.next()["challenge_id"] == sentinel["challenge_id"]
     refusals = [e for e in audit_events(commands, "quinn") if e["event"] == "challenge.refused"]
     assert len(refusals) == 1
     assert refusals[0]["detail"]["reason"] == "rate_limited"

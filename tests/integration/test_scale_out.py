@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import StartServer
-from tests.integration.helpers import enroll_device
+from tests.integration.helpers import enroll_device, watching
 from tests.support.processes import Commands
 
 pytestmark = pytest.mark.postgres
@@ -52,16 +52,10 @@ async def test_two_processes_share_postgres_and_redis(
 
     home = tmp_path / "phone"
     enroll_device(one, home, "olga")
-    watcher = one.device_popen(home, "watch", "--json")  # stream held by the first process
-    try:
-        assert watcher.stderr is not None
-        assert watcher.stdout is not None
-        for line in watcher.stderr:
-            if line.startswith("Connected"):
-                break
+    with watching(one, home) as watcher:  # the stream is held by the first process
         # Created, and waited for, through the second process.
         signin = two.pushauth_popen("signin", "olga", "--json")
-        arrived = json.loads(await asyncio.to_thread(watcher.stdout.readline))
+        arrived = await asyncio.to_thread(watcher.next)
         approved = one.device(  # answered through the first process
             home, "approve", arrived["challenge_id"], "--code", _code(one, arrived["challenge_id"])
         )
@@ -69,9 +63,6 @@ async def test_two_processes_share_postgres_and_redis(
         out, err = signin.communicate(timeout=60)
         assert signin.returncode == 0, err
         assert json.loads(out)["challenge_id"] == arrived["challenge_id"]
-    finally:
-        watcher.terminate()
-        watcher.communicate(timeout=10)
 
 
 def _code(commands: Commands, challenge_id: str) -> str:
