@@ -69,7 +69,7 @@ class AuthenticatorApp(ConnectionsMixin, AnsweringMixin, App[None]):
     def on_mount(self) -> None:
         self.accounts = self.store.load()
         self.push_screen(self.home)
-        self.refresh_home()
+        self.call_after_refresh(self.refresh_home)
         self.set_interval(1.0, self.refresh_home)  # the "next attempt in N s" countdowns
         if not self.accounts:
             self.action_add_account()

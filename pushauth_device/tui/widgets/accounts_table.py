@@ -34,17 +34,16 @@ def describe_connection(state: ConnectionState, *, now_ms: int, tz: tzinfo | Non
     else:
         label = state.kind
     text = Text(f"● {label}", style=_STYLES.get(state.kind, ""))
-    if state.detail:
-        text.append(f"  {state.detail}", style="dim")
+    if state.detail and state.kind != "reconnecting":  # the retry time says enough there
+        text.append(f": {state.detail}", style="dim")
     return text
 
 
 class AccountsTable(DataTable[Text]):
     """One row per account; the row key is the credential id."""
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = False
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id, cursor_type="row")
         self.add_columns("User", "Server", "Device", "PIN", "Connection")
 
     def show(

@@ -48,10 +48,9 @@ class ChallengeDetails(Static):
 
     def on_mount(self) -> None:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", justify="right")
+        table.add_column(style="bold")
         table.add_column()
         for label, value in self.rows:
             # Text, not markup: what a relying party sends is shown exactly as sent.
-            style = "bold" if label == "User" else "italic" if label == "Note" else ""
-            table.add_row(Text(label), Text(value, style=style))
+            table.add_row(Text(label), Text(value))
         self.update(table)

@@ -23,8 +23,8 @@ _STYLES = {
 
 
 class DecisionsTable(DataTable[Text]):
-    def on_mount(self) -> None:
-        self.cursor_type = "none"
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id, cursor_type="none")
         self.add_columns("Time", "Decision", "User", "Action", "Context")
 
     def show(self, records: list[DecisionRecord], *, tz: tzinfo | None) -> None:
