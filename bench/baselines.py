@@ -28,9 +28,10 @@ from pushauth_server.client import (
 
 
 async def health_floor(
-    rp: PushAuthClient, *, seconds: float, concurrency: int, round_trips: int
+    rps: list[PushAuthClient], *, seconds: float, round_trips: int
 ) -> dict[str, object]:
-    """Requests per second at ``concurrency``, and latency one request at a time."""
+    """Requests per second with every client calling at once, and latency one at a time."""
+    rp = rps[0]
     for _ in range(min(50, round_trips)):  # warm the connection
         await rp.call(calls.health())
     latencies: list[float] = []
@@ -43,16 +44,16 @@ async def health_floor(
     started = time.perf_counter()
     deadline = started + seconds
 
-    async def loop() -> None:
+    async def loop(client: PushAuthClient) -> None:
         nonlocal done
         while time.perf_counter() < deadline:
-            await rp.call(calls.health())
+            await client.call(calls.health())
             done += 1
 
-    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    await asyncio.gather(*(loop(client) for client in rps))
     elapsed = time.perf_counter() - started
     return {
-        "concurrency": concurrency,
+        "concurrency": len(rps),
         "requests": done,
         "seconds": round(elapsed, 3),
         "requests_per_second": round(done / elapsed, 1),
@@ -130,8 +131,7 @@ async def polling_flow(
 
 
 async def polling_baseline(
-    rp: PushAuthClient,
-    devices: list[PollingDevice],
+    pairs: list[tuple[PushAuthClient, PollingDevice]],
     *,
     flows_per_device: int,
     rp_period: float,
@@ -140,15 +140,15 @@ async def polling_baseline(
     """Each device's relying party runs ``flows_per_device`` polling flows back to back."""
     # Each device polls until its relying party has finished, bounded by the timeouts.
     deadline = time.perf_counter() + flows_per_device * timeout
-    pollers = [asyncio.create_task(device.run(deadline)) for device in devices]
+    pollers = [asyncio.create_task(device.run(deadline)) for _, device in pairs]
     results: list[FlowResult] = []
 
-    async def relying_party(device: PollingDevice) -> None:
+    async def relying_party(rp: PushAuthClient, device: PollingDevice) -> None:
         for _ in range(flows_per_device):
             results.append(await polling_flow(rp, device, rp_period=rp_period, timeout=timeout))
 
     try:
-        await asyncio.gather(*(relying_party(device) for device in devices))
+        await asyncio.gather(*(relying_party(rp, device) for rp, device in pairs))
     finally:
         for poller in pollers:
             poller.cancel()

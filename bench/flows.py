@@ -149,30 +149,29 @@ class ThroughputResult:
 
 
 async def throughput(
-    rp: PushAuthClient,
-    devices: list[StreamingDevice],
+    pairs: list[tuple[PushAuthClient, StreamingDevice]],
     *,
     seconds: float,
     flows_cap: int,
     timeout: float,
     server_cpu: Callable[[], float],
 ) -> ThroughputResult:
-    """Each device's relying party runs flows back to back until time (or the cap) is up."""
-    for device in devices:  # one unrecorded flow each, so every connection is warm
+    """Each relying party runs flows with its device back to back until time (or cap) is up."""
+    for rp, device in pairs:  # one unrecorded flow each, so every connection is warm
         await push_flow(rp, device, timeout=timeout)
     results: list[FlowResult] = []
     started = time.perf_counter()
     deadline = started + seconds
     cpu_server, cpu_self = server_cpu(), own_cpu_seconds()
 
-    async def loop(device: StreamingDevice) -> None:
+    async def loop(rp: PushAuthClient, device: StreamingDevice) -> None:
         while time.perf_counter() < deadline and len(results) < flows_cap:
             results.append(await push_flow(rp, device, timeout=timeout))
 
-    await asyncio.gather(*(loop(device) for device in devices))
+    await asyncio.gather(*(loop(rp, device) for rp, device in pairs))
     elapsed = time.perf_counter() - started
     return ThroughputResult(
-        concurrency=len(devices),
+        concurrency=len(pairs),
         seconds=elapsed,
         results=results,
         server_cpu_seconds=server_cpu() - cpu_server,

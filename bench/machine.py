@@ -50,8 +50,17 @@ def _version(package: str) -> str | None:
         return None
 
 
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: other work on the machine skews every figure."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return []
+
+
 def machine_info(open_files: dict[str, int]) -> dict[str, object]:
     return {
+        "load_average_at_start": load_average(),
         "cpu_count": os.cpu_count(),
         "cpu_model": _cpu_model(),
         "memory_gib": _memory_gib(),

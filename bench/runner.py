@@ -8,6 +8,7 @@ because 15,000 of them change the server for everything after.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import tempfile
 import time
@@ -21,11 +22,11 @@ from bench.config import BenchConfig
 from bench.devices import StreamingDevice, enroll_many, relying_party
 from bench.flows import flow_summary, one_at_a_time, throughput
 from bench.idle import IdleFleet
-from bench.machine import machine_info
+from bench.machine import load_average, machine_info
 from bench.report import targets
 from bench.server import ServerProcess, raise_open_file_limit
 from bench.tui import measure_tui
-from pushauth_server.client import PushAuthClient, calls
+from pushauth_server.client import DeviceIdentity, PushAuthClient, calls
 
 CONNECT_TIMEOUT_SECONDS = 60.0
 SETTLE_SECONDS = 1.0  # let the server finish what the last connections started before reading RSS
@@ -63,7 +64,6 @@ async def _measure(
 ) -> dict[str, Any]:
     run = secrets.token_hex(3)  # user ids unique per run, so a reused PostgreSQL database works
     started = time.perf_counter()
-    connections = 2 * max(config.concurrency) + config.health_concurrency + 16
     results: dict[str, Any] = {
         "schema": 1,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -82,47 +82,56 @@ async def _measure(
             "device_poll_seconds": config.device_poll_seconds,
         },
     }
-    async with relying_party(server.url, server.api_key, connections=connections) as rp:
+    async with contextlib.AsyncExitStack() as stack:
+        # One relying party (own client, own small pool) per concurrent flow, as in real life.
+        rps = [
+            await stack.enter_async_context(relying_party(server.url, server.api_key))
+            for _ in range(max(*config.concurrency, config.health_concurrency))
+        ]
+        rp = rps[0]
         origin = (await rp.call(calls.health())).origin
 
         progress("floor: GET /health")
         health = await health_floor(
-            rp,
+            rps[: config.health_concurrency],
             seconds=config.health_seconds,
-            concurrency=config.health_concurrency,
             round_trips=config.health_round_trips,
         )
 
         progress(f"enrolling {max(config.concurrency)} streaming devices")
         users = [f"{run}-rp-{i:04d}" for i in range(max(config.concurrency))]
         identities = await enroll_many(
-            rp, origin=origin, user_ids=users, concurrency=config.enroll_concurrency
+            server.url,
+            server.api_key,
+            origin=origin,
+            user_ids=users,
+            concurrency=config.enroll_concurrency,
         )
         devices = [
             StreamingDevice.for_identity(server.url, user, identity)
             for user, identity in zip(users, identities, strict=True)
         ]
-        try:
-            await asyncio.gather(*(d.connect(CONNECT_TIMEOUT_SECONDS) for d in devices))
-            results["round_trip"] = await _round_trip(config, rp, devices[0], progress)
-            results["throughput"] = await _throughput(config, rp, devices, server, progress)
-            polling = await _polling(config, rp, server.url, origin, run, progress)
-            results["baselines"] = {"health": health, "polling": polling}
-            progress("device app: creation -> request screen")
-            results["tui"] = await measure_tui(
-                rp, server.url, samples=config.tui_samples, user_id=f"{run}-tui"
-            )
-            results["connected_devices"] = await _connected(
-                config, rp, devices[0], server, origin, run, open_files, progress
-            )
-        finally:
-            await asyncio.gather(*(device.aclose() for device in devices))
+        stack.push_async_callback(lambda: asyncio.gather(*(device.aclose() for device in devices)))
+        await asyncio.gather(*(d.connect(CONNECT_TIMEOUT_SECONDS) for d in devices))
+        pairs = list(zip(rps, devices, strict=False))
+        results["round_trip"] = await _round_trip(config, rp, devices[0], progress)
+        results["throughput"] = await _throughput(config, pairs, server, progress)
+        polling = await _polling(config, rps, server, origin, run, progress)
+        results["baselines"] = {"health": health, "polling": polling}
+        progress("device app: creation -> request screen")
+        results["tui"] = await measure_tui(
+            rp, server.url, samples=config.tui_samples, user_id=f"{run}-tui"
+        )
+        results["connected_devices"] = await _connected(
+            config, rp, devices[0], server, origin, run, open_files, progress
+        )
         server.check_alive()
     results["samples"] = {
         "round_trip_total_ms": results["round_trip"].pop("_samples"),
         "polling_total_ms": results["baselines"]["polling"].pop("_samples"),
     }
     results["duration_seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_at_end"] = load_average()
     return results
 
 
@@ -144,8 +153,7 @@ async def _round_trip(
 
 async def _throughput(
     config: BenchConfig,
-    rp: PushAuthClient,
-    devices: list[StreamingDevice],
+    pairs: list[tuple[PushAuthClient, StreamingDevice]],
     server: ServerProcess,
     progress: Progress,
 ) -> list[dict[str, Any]]:
@@ -153,8 +161,7 @@ async def _throughput(
     for concurrency in config.concurrency:
         progress(f"throughput: {concurrency} concurrent relying parties")
         result = await throughput(
-            rp,
-            devices[:concurrency],
+            pairs[:concurrency],
             seconds=config.throughput_seconds,
             flows_cap=config.throughput_flows_cap,
             timeout=config.flow_timeout_seconds,
@@ -166,8 +173,8 @@ async def _throughput(
 
 async def _polling(
     config: BenchConfig,
-    rp: PushAuthClient,
-    url: str,
+    rps: list[PushAuthClient],
+    server: ServerProcess,
     origin: str,
     run: str,
     progress: Progress,
@@ -179,21 +186,24 @@ async def _polling(
     )
     users = [f"{run}-poll-{i:04d}" for i in range(config.polling_pairs)]
     identities = await enroll_many(
-        rp, origin=origin, user_ids=users, concurrency=config.enroll_concurrency
+        server.url,
+        server.api_key,
+        origin=origin,
+        user_ids=users,
+        concurrency=config.enroll_concurrency,
     )
     devices = [
         PollingDevice(
             user_id=user,
             identity=identity,
-            client=PushAuthClient(url, identity=identity),
+            client=PushAuthClient(server.url, identity=identity),
             period=config.device_poll_seconds,
         )
         for user, identity in zip(users, identities, strict=True)
     ]
     try:
         flows = await polling_baseline(
-            rp,
-            devices,
+            [(rps[i % len(rps)], device) for i, device in enumerate(devices)],
             flows_per_device=config.polling_flows_per_pair,
             rp_period=config.rp_poll_seconds,
             timeout=config.flow_timeout_seconds,
@@ -227,30 +237,35 @@ async def _connected(
     }
     if not levels:
         return report
-    most = levels[-1]
-    progress(f"connected devices: enrolling {most} idle devices")
-    started = time.perf_counter()
-    users = [f"{run}-idle-{i:05d}" for i in range(most)]
-    identities = await enroll_many(
-        rp, origin=origin, user_ids=users, concurrency=config.enroll_concurrency
-    )
-    enroll_seconds = time.perf_counter() - started
-    report["enroll_seconds"] = round(enroll_seconds, 2)
-    report["enrollments_per_second"] = round(most / enroll_seconds, 1)
-    await asyncio.sleep(SETTLE_SECONDS)
+    budget_ends = time.perf_counter() + config.idle_budget_seconds
+    progress(f"connected devices: up to {levels[-1]:,} idle devices, levels {levels}")
+    enroll_seconds = 0.0
+    identities: list[DeviceIdentity] = []
+    fleet = IdleFleet(host="127.0.0.1", port=server.port)
     base = server.rss_kib()
     report["rss_kib_before_streams"] = base
-    fleet = IdleFleet(host="127.0.0.1", port=server.port)
     try:
-        connected = 0
         for level in levels:
-            progress(f"connected devices: {level} idle streams")
+            if time.perf_counter() > budget_ends:
+                report["skipped_levels"].append(level)
+                report["skipped_reason"] = f"time budget of {config.idle_budget_seconds:g} s"
+                continue
+            progress(f"connected devices: enrolling and connecting up to {level:,}")
+            started = time.perf_counter()
+            users = [f"{run}-idle-{i:05d}" for i in range(len(identities), level)]
+            identities += await enroll_many(
+                server.url,
+                server.api_key,
+                origin=origin,
+                user_ids=users,
+                concurrency=config.enroll_concurrency,
+            )
+            enroll_seconds += time.perf_counter() - started
             seconds = await fleet.connect(
-                identities[connected:level],
+                identities[len(fleet) : level],
                 concurrency=config.connect_concurrency,
                 timeout=CONNECT_TIMEOUT_SECONDS,
             )
-            added, connected = level - connected, level
             await asyncio.sleep(SETTLE_SECONDS)
             rss = server.rss_kib()
             flows = await one_at_a_time(
@@ -264,7 +279,7 @@ async def _connected(
                 {
                     "devices": level,
                     "open_streams": fleet.open_count(),
-                    "connects_per_second": round(added / seconds, 1),
+                    "connects_per_second": round(len(users) / seconds, 1),
                     "rss_kib": rss,
                     "kib_per_connection": round((rss - base) / level, 2),
                     "round_trip": flow_summary(flows),
@@ -272,4 +287,7 @@ async def _connected(
             )
     finally:
         fleet.close()
+    if identities:
+        report["enroll_seconds"] = round(enroll_seconds, 2)
+        report["enrollments_per_second"] = round(len(identities) / enroll_seconds, 1)
     return report
