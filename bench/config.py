@@ -28,7 +28,7 @@ class BenchConfig:
     flows_per_device_level: int = 300
     enroll_concurrency: int = 32
     connect_concurrency: int = 256
-    idle_budget_seconds: float = 480.0  # no new level starts after this; the rest are skipped
+    idle_budget_seconds: float = 390.0  # no new level starts after this; the rest are skipped
     # Baselines.
     health_seconds: float = 4.0
     health_concurrency: int = 32
@@ -58,7 +58,7 @@ class BenchConfig:
             warmup_flows=10,
             concurrency=(1, 8, 32),
             throughput_seconds=1.5,
-            device_levels=(200, 500),
+            device_levels=(100, 250),
             flows_per_device_level=30,
             health_seconds=1.0,
             health_round_trips=200,
