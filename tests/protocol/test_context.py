@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,9 +52,9 @@ def _changed(context: ChallengeContext, data: st.DataObject) -> ChallengeContext
             key = data.draw(st.sampled_from(sorted(items)))
             items[key] = data.draw(texts.filter(lambda v: v != items[key]))
         return dataclasses.replace(context, custom=ChallengeContext.custom_items(items))
-    if isinstance(old, int):
-        return dataclasses.replace(context, **{name: data.draw(ints.filter(lambda v: v != old))})
-    return dataclasses.replace(context, **{name: data.draw(texts.filter(lambda v: v != old))})
+    values: st.SearchStrategy[Any] = ints if isinstance(old, int) else texts
+    changes: dict[str, Any] = {name: data.draw(values.filter(lambda v: v != old))}
+    return dataclasses.replace(context, **changes)
 
 
 @given(context=contexts, data=st.data())
