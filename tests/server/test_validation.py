@@ -154,6 +154,20 @@ CASES = [
         "unknown challenge", "GET", lambda w: "/v1/challenges/ch_nope", 404, "challenge_not_found"
     ),
     Case(
+        "events of unknown challenge",
+        "GET",
+        lambda w: "/v1/challenges/ch_nope/events",
+        404,
+        "challenge_not_found",
+    ),
+    Case(
+        "wait on unknown challenge",
+        "GET",
+        lambda w: "/v1/challenges/ch_nope/wait?timeout_seconds=0",
+        404,
+        "challenge_not_found",
+    ),
+    Case(
         "cancel unknown challenge",
         "POST",
         lambda w: "/v1/challenges/ch_nope/cancel",
