@@ -275,6 +275,24 @@ def deny(
 
 
 @app.command()
+def revoke(
+    account: AccountOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    pin_stdin: PinStdin = False,
+) -> None:
+    """Revoke this device's account on the server (signed by the device) and forget it here."""
+    with _errors():
+        chosen = State.store.select(account)  # the only account, or the one named
+    question = f"Revoke {chosen.label}? This device will no longer answer for {chosen.user_id}"
+    if not yes and not typer.confirm(question):
+        err.print("Not revoked.")
+        raise typer.Exit(1)
+    keys = _unlock([chosen], pin_stdin)
+    _run(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
+    err.print(f"[green]Revoked[/] {escape(chosen.label)} and removed it from this device.")
+
+
+@app.command()
 def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False) -> None:
     """Print each challenge the moment it arrives over the stream. Answers nothing."""
     chosen = _accounts(account)

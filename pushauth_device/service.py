@@ -21,12 +21,14 @@ from pushauth_device.accounts import Account, AccountStore
 from pushauth_device.errors import ChallengeUnavailable
 from pushauth_server.client import (
     ChallengeNotPending,
+    CredentialRevoked,
     DeviceIdentity,
     PendingChallenge,
     PushAuthClient,
     ResponseResult,
     ServerUnreachable,
     StreamEvent,
+    Unauthorized,
     UnexpectedResponse,
     calls,
     enrollment_proof,
@@ -44,6 +46,7 @@ __all__ = [
     "is_expired",
     "pending",
     "remove",
+    "revoke",
 ]
 
 
@@ -80,6 +83,21 @@ async def enroll(
     )
     store.add(account)
     return account
+
+
+async def revoke(
+    store: AccountStore, account: Account, key: Ed25519PrivateKey | None = None
+) -> None:
+    """Revoke the account's credential on the server (signed by this device), then forget it.
+
+    A credential the server already revoked or no longer knows is simply forgotten here.
+    """
+    try:
+        async with device_client(account, key) as client:
+            await client.call(calls.revoke_self())
+    except (CredentialRevoked, Unauthorized):
+        pass  # already revoked (or unknown) on the server: nothing left to revoke
+    remove(store, account)
 
 
 def remove(store: AccountStore, account: Account) -> None:

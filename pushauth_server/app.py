@@ -25,7 +25,7 @@ from pushauth_server.clock import now_ms
 from pushauth_server.domain.audit.routes import AuditController
 from pushauth_server.domain.challenges.device_routes import DeviceChallengeController
 from pushauth_server.domain.challenges.routes import ChallengeController
-from pushauth_server.domain.devices.routes import DevicesController
+from pushauth_server.domain.devices.routes import DevicesController, DeviceSelfController
 from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
 from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
@@ -111,7 +111,10 @@ def create_app(settings: Settings) -> Litestar:
             AuditController,
         ],
     )
-    device = Router(path="/", route_handlers=[RegisterController, DeviceChallengeController])
+    device = Router(
+        path="/",
+        route_handlers=[RegisterController, DeviceChallengeController, DeviceSelfController],
+    )
 
     return Litestar(
         route_handlers=[health, relying_party, device],

@@ -67,7 +67,15 @@ def serve(
         f"pushauth serving on [bold]http://{settings.host}:{settings.port}[/] "
         f"(origin {settings.origin}, database {settings.database_url})"
     )
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        # Open event streams never finish by themselves: give them 2 s on shutdown, then close;
+        # devices reconnect (and get what is pending) when the server is back.
+        timeout_graceful_shutdown=2,
+    )
     _ReadyServer(config).run()
 
 

@@ -13,7 +13,7 @@ from contextlib import aclosing
 
 from pushauth_device import keystore, service
 from pushauth_device.accounts import Account
-from pushauth_device.errors import KeyDisabled, WrongPin
+from pushauth_device.errors import KeyDisabled, KeyMissing, WrongPin
 from pushauth_device.tui.base import AuthenticatorBase
 from pushauth_device.tui.messages import ChallengeArrived, ChallengeResolved, ConnectionChanged
 from pushauth_device.tui.problems import describe
@@ -157,26 +157,31 @@ class ConnectionsMixin(AuthenticatorBase):
         if account is None:
             self.notify("No account selected.")
             return
-        question = f"Remove {account.label} from this device?"
+        question = f"Revoke {account.label} and remove it from this device?"
         detail = (
-            "Its key is deleted from the keyring, so this device can no longer answer for "
-            f"{account.user_id}. The server keeps listing the device until an operator revokes "
-            f"it: pushauth revoke {account.credential_id}"
+            "The server revokes this device's credential at once (signed by this device), and "
+            "its key is deleted from the keyring: this device can no longer answer for "
+            f"{account.user_id}. To use it again, enroll it again."
         )
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.run_worker(self._remove(account), group="keys", exit_on_error=False)
 
-        self.push_screen(ConfirmScreen(question, yes="Remove", detail=detail), confirmed)
+        self.push_screen(ConfirmScreen(question, yes="Revoke and remove", detail=detail), confirmed)
 
     async def _remove(self, account: Account) -> None:
         cid = account.credential_id
         self.stop_stream(cid)
         try:
+            await service.revoke(self.store, account, self.keys.get(cid))
+        except (KeyDisabled, KeyMissing):
+            # No key left to sign a revocation with: forget it here, the operator revokes it.
             await asyncio.to_thread(service.remove, self.store, account)
-        except Exception as exc:
+            self.notify(f"Ask an operator to revoke it: pushauth revoke {cid}", severity="warning")
+        except Exception as exc:  # server down, PIN needed: keep the account, say what to do
             self.notify(str(describe(exc)), severity="error")
+            self.start_stream(account)
             return
         self.keys.pop(cid, None)
         self.states.pop(cid, None)

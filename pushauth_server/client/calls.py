@@ -169,6 +169,11 @@ def pending_challenges() -> Call[list[PendingChallenge]]:
 DEVICE_STREAM_PATH = "/v1/device/stream"
 
 
+def revoke_self() -> Call[Device]:
+    """A device revoking its own credential (request proof)."""
+    return Call(method="POST", path="/v1/device/revoke", auth="device", parse=Device.from_json)
+
+
 def respond(challenge_id: str, body: Mapping[str, Any]) -> Call[ResponseResult]:
     return Call(
         method="POST",

@@ -206,3 +206,16 @@ async def test_replays_are_refused_and_audited(commands: Commands) -> None:
     events = [e["event"] for e in audit_events(commands, "rex")]
     assert "security.replayed_response" in events
     assert "security.replayed_proof" in events
+
+
+def test_a_device_can_revoke_itself(commands: Commands, tmp_path: Path) -> None:
+    home = tmp_path / "phone"
+    credential_id = enroll_device(commands, home, "dora")
+    revoked = commands.device(home, "revoke", "--yes")
+    assert revoked.returncode == 0, revoked.stderr
+    [device] = json.loads(commands.pushauth("devices", "dora", "--json").stdout)["devices"]
+    assert device["state"] == "revoked"
+    assert json.loads(commands.device(home, "accounts", "--json").stdout) == []
+    [event] = [e for e in audit_events(commands, "dora") if e["event"] == "device.revoked"]
+    assert event["credential_id"] == credential_id
+    assert event["detail"]["by"] == "device"

@@ -24,7 +24,7 @@ EMPTY = "No accounts yet. Press a to add one."
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "app.add_account", "Add account"),
-        Binding("x", "app.remove_account", "Remove account"),
+        Binding("x", "app.remove_account", "Revoke account"),
         Binding("u", "app.unlock_account", "Unlock (PIN)"),
         Binding("r", "app.retry_now", "Reconnect now"),
         Binding("q", "app.quit", "Quit"),

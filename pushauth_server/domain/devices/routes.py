@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from msgspec import Struct
 
@@ -37,6 +37,22 @@ def device_out(credential: Credential) -> DeviceOut:
         last_used_at=iso(credential.last_used_at_ms),
         revoked_at=iso(credential.revoked_at_ms),
     )
+
+
+class DeviceSelfController(Controller):
+    path = "/v1/device"
+    tags = ["device"]
+
+    @post(
+        "/revoke",
+        status_code=200,
+        summary="Revoke this device's own credential (signed by it)",
+        security=[{"DeviceProof": []}],
+    )
+    async def revoke_self(self, request: Request[Any, Any, Any], services: Services) -> DeviceOut:
+        """A user retiring a device from the device itself; takes effect at once."""
+        credential = await services.device_auth.authenticate(request)
+        return device_out(await services.devices.revoke(credential.credential_id, by="device"))
 
 
 class DevicesController(Controller):

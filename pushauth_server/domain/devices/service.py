@@ -34,7 +34,7 @@ class DeviceService:
             )
         return credential
 
-    async def revoke(self, credential_id: str) -> Credential:
+    async def revoke(self, credential_id: str, *, by: str = "relying_party") -> Credential:
         async with self._db.write() as connection:
             credential = await store.get(connection, credential_id)
             if credential is None:
@@ -53,7 +53,7 @@ class DeviceService:
                     event=AuditEvent.DEVICE_REVOKED,
                     user_id=revoked.user_id,
                     credential_id=credential_id,
-                    detail={"name": revoked.name},
+                    detail={"name": revoked.name, "by": by},
                 ),
             )
         await self._audit.publish([record])
