@@ -12,6 +12,7 @@ not against this endpoint, and not against another.
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any
 
 from litestar import Request
@@ -30,6 +31,8 @@ from pushauth_server.protocol import RequestProof, verify
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 from pushauth_server.storage.tables import request_nonces
+
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 CREDENTIAL_HEADER = "x-pushauth-credential"
 TIMESTAMP_HEADER = "x-pushauth-timestamp"
@@ -113,7 +116,8 @@ class DeviceAuthenticator:
                 "Device calls need a request proof (X-PushAuth-Credential, -Timestamp, -Nonce, "
                 "-Signature)."
             )
-        if len(nonce) > 64 or len(credential_id) > 64 or not timestamp.isdigit():
+        # Bounded before int(): a huge digit string would otherwise fail inside int().
+        if len(nonce) > 64 or len(credential_id) > 64 or not _TIMESTAMP.fullmatch(timestamp):
             raise errors.InvalidRequest("Malformed request proof headers.")
         credential = await self.active_credential(credential_id)
         now = now_ms()

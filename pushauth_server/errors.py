@@ -18,7 +18,7 @@
     ├── NotFound (404)
     │   ├── ChallengeNotFound             challenge_not_found
     │   ├── CredentialNotFound            credential_not_found
-    │   └── RouteNotFound                 not_found
+    │   └── RouteNotFound                 route_not_found
     ├── MethodNotAllowed (405)            method_not_allowed
     ├── Conflict (409)
     │   ├── ChallengeNotPending           challenge_not_pending
@@ -120,7 +120,7 @@ class CredentialNotFound(NotFound):
 
 
 class RouteNotFound(NotFound):
-    code = "not_found"
+    code = "route_not_found"
 
 
 class MethodNotAllowed(PushAuthError):

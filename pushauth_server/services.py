@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar.di import NamedDependency
+
 from pushauth_server.auth import DeviceAuthenticator
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.challenges.service import ChallengeService
@@ -41,3 +43,7 @@ class Services:
             device_auth=DeviceAuthenticator(database, settings, audit),
             limits=LimitService(database, audit),
         )
+
+
+ServicesDep = NamedDependency[Services]
+"""How a route handler asks for the services: ``services: ServicesDep``."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.exceptions import LitestarDeprecationWarning
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
@@ -130,12 +128,8 @@ class Harness:
 
 
 def build_app(settings: Settings) -> Litestar:
-    """``create_app``, minus Litestar 2.25's deprecation warnings about the route signatures
-    (``services`` as an inferred dependency, ``data`` without a body marker): they are warnings
-    about Litestar 3, raised while the app is built, and the routes are not this suite's files."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=LitestarDeprecationWarning)
-        return create_app(settings)
+    """``create_app``; with warnings as errors, a deprecated route signature fails here."""
+    return create_app(settings)
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

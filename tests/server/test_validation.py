@@ -209,7 +209,7 @@ CASES = [
         400,
         "invalid_request",
     ),
-    Case("unknown route", "GET", lambda w: "/v1/nothing-here", 404, "not_found"),
+    Case("unknown route", "GET", lambda w: "/v1/nothing-here", 404, "route_not_found"),
     Case(
         "wrong method",
         "DELETE",

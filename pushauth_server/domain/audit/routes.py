@@ -14,7 +14,7 @@ from msgspec import Struct
 from pushauth_server.domain.audit import store
 from pushauth_server.domain.audit.log import AUDIT_CHANNEL
 from pushauth_server.realtime import EventReader
-from pushauth_server.services import Services
+from pushauth_server.services import ServicesDep
 
 UserFilter = Annotated[str | None, Parameter(max_length=128, required=False)]
 
@@ -44,7 +44,7 @@ class AuditController(Controller):
     @get("/", summary="List audit events, oldest first")
     async def list_events(
         self,
-        services: Services,
+        services: ServicesDep,
         user_id: UserFilter = None,
         since_ms: Annotated[int | None, Parameter(ge=0, required=False)] = None,
         after_id: Annotated[int | None, Parameter(ge=0, required=False)] = None,
@@ -62,7 +62,7 @@ class AuditController(Controller):
     @get("/stream", summary="Server-Sent Events: audit events as they are written")
     async def stream(
         self,
-        services: Services,
+        services: ServicesDep,
         user_id: UserFilter = None,
         after_id: Annotated[int | None, Parameter(ge=0, required=False)] = None,
     ) -> ServerSentEvent:
@@ -100,7 +100,7 @@ class AuditController(Controller):
         return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
 
     @post("/verify", status_code=200, summary="Re-check every stored response signature")
-    async def verify(self, services: Services) -> VerifyOut:
+    async def verify(self, services: ServicesDep) -> VerifyOut:
         async with services.database.read() as connection:
             checked, problems = await store.verify_receipts(connection, services.settings.origin)
         return VerifyOut(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from pushauth_server.domain.challenges.schemas import (
@@ -17,7 +17,7 @@ from pushauth_server.domain.challenges.schemas import (
     device_challenge_out,
 )
 from pushauth_server.realtime import EventReader, user_channel
-from pushauth_server.services import Services
+from pushauth_server.services import ServicesDep
 
 
 def _message(event: str, payload: Any) -> ServerSentEventMessage:
@@ -34,7 +34,7 @@ class DeviceChallengeController(Controller):
         security=[{"DeviceProof": []}],
     )
     async def pending(
-        self, request: Request[Any, Any, Any], services: Services
+        self, request: Request[Any, Any, Any], services: ServicesDep
     ) -> list[DeviceChallengeOut]:
         credential = await services.device_auth.authenticate(request)
         pending = await services.challenges.pending_for_user(credential.user_id)
@@ -45,7 +45,9 @@ class DeviceChallengeController(Controller):
         summary="Server-Sent Events: challenges as they are created",
         security=[{"DeviceProof": []}],
     )
-    async def stream(self, request: Request[Any, Any, Any], services: Services) -> ServerSentEvent:
+    async def stream(
+        self, request: Request[Any, Any, Any], services: ServicesDep
+    ) -> ServerSentEvent:
         """Sends what is already pending, then ``ready``, then each ``challenge`` as it is created,
         ``resolved`` when one is settled elsewhere, and ``revoked`` (then closes) if this device
         is revoked."""
@@ -93,8 +95,8 @@ class DeviceChallengeController(Controller):
     async def respond(
         self,
         challenge_id: Annotated[str, Parameter(max_length=64)],
-        data: ResponseIn,
-        services: Services,
+        data: JSONBody[ResponseIn],
+        services: ServicesDep,
     ) -> ResponseOut:
         credential = await services.device_auth.active_credential(data.credential_id)
         challenge = await services.challenges.respond(

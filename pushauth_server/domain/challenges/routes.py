@@ -7,18 +7,18 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn, challenge_out
 from pushauth_server.domain.challenges.waiting import watch
-from pushauth_server.services import Services
+from pushauth_server.services import ServicesDep
 
 ChallengeId = Annotated[str, Parameter(max_length=64, description="The challenge id (ch_...).")]
 
 
-async def _out(services: Services, challenge: Challenge) -> ChallengeOut:
+async def _out(services: ServicesDep, challenge: Challenge) -> ChallengeOut:
     return challenge_out(challenge, await services.challenges.credential_for(challenge))
 
 
@@ -28,19 +28,21 @@ class ChallengeController(Controller):
     security = [{"ApiKey": []}]
 
     @post("/", summary="Create a challenge and push it to the user's devices")
-    async def create(self, data: CreateChallengeIn, services: Services) -> ChallengeOut:
+    async def create(
+        self, data: JSONBody[CreateChallengeIn], services: ServicesDep
+    ) -> ChallengeOut:
         challenge, devices = await services.challenges.create(data)
         return challenge_out(challenge, devices=devices)
 
     @get("/{challenge_id:str}", summary="Read a challenge")
-    async def read(self, challenge_id: ChallengeId, services: Services) -> ChallengeOut:
+    async def read(self, challenge_id: ChallengeId, services: ServicesDep) -> ChallengeOut:
         return await _out(services, await services.challenges.get(challenge_id))
 
     @get("/{challenge_id:str}/wait", summary="Long-poll until the challenge resolves")
     async def wait(
         self,
         challenge_id: ChallengeId,
-        services: Services,
+        services: ServicesDep,
         timeout_seconds: Annotated[float, Parameter(ge=0, le=60)] = 25.0,
     ) -> ChallengeOut:
         """Returns as soon as the challenge is resolved, or after ``timeout_seconds`` pending."""
@@ -57,7 +59,7 @@ class ChallengeController(Controller):
         return await _out(services, last)
 
     @get("/{challenge_id:str}/events", summary="Server-Sent Events: the state, then the outcome")
-    async def events(self, challenge_id: ChallengeId, services: Services) -> ServerSentEvent:
+    async def events(self, challenge_id: ChallengeId, services: ServicesDep) -> ServerSentEvent:
         """Sends a ``status`` event now and another when the challenge resolves, then closes."""
         first = await services.challenges.get(challenge_id)  # 404 before the stream starts
 
@@ -78,5 +80,5 @@ class ChallengeController(Controller):
         return ServerSentEvent(stream(), headers={"Cache-Control": "no-store"})
 
     @post("/{challenge_id:str}/cancel", status_code=200, summary="Cancel a pending challenge")
-    async def cancel(self, challenge_id: ChallengeId, services: Services) -> ChallengeOut:
+    async def cancel(self, challenge_id: ChallengeId, services: ServicesDep) -> ChallengeOut:
         return await _out(services, await services.challenges.cancel(challenge_id))

@@ -10,7 +10,7 @@ from msgspec import Struct
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.devices.models import Credential
-from pushauth_server.services import Services
+from pushauth_server.services import ServicesDep
 
 UserIdParam = Annotated[
     str, Parameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
@@ -49,7 +49,9 @@ class DeviceSelfController(Controller):
         summary="Revoke this device's own credential (signed by it)",
         security=[{"DeviceProof": []}],
     )
-    async def revoke_self(self, request: Request[Any, Any, Any], services: Services) -> DeviceOut:
+    async def revoke_self(
+        self, request: Request[Any, Any, Any], services: ServicesDep
+    ) -> DeviceOut:
         """A user retiring a device from the device itself; takes effect at once."""
         credential = await services.device_auth.authenticate(request)
         return device_out(await services.devices.revoke(credential.credential_id, by="device"))
@@ -61,11 +63,11 @@ class DevicesController(Controller):
     security = [{"ApiKey": []}]
 
     @get("/users/{user_id:str}/devices", summary="List a user's devices")
-    async def list_devices(self, user_id: UserIdParam, services: Services) -> list[DeviceOut]:
+    async def list_devices(self, user_id: UserIdParam, services: ServicesDep) -> list[DeviceOut]:
         return [device_out(c) for c in await services.devices.list_for_user(user_id)]
 
     @post("/devices/{credential_id:str}/revoke", status_code=200, summary="Revoke a device now")
     async def revoke(
-        self, credential_id: Annotated[str, Parameter(max_length=64)], services: Services
+        self, credential_id: Annotated[str, Parameter(max_length=64)], services: ServicesDep
     ) -> DeviceOut:
         return device_out(await services.devices.revoke(credential_id))

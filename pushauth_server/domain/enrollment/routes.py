@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.params import JSONBody
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.enrollment.schemas import (
@@ -11,7 +12,7 @@ from pushauth_server.domain.enrollment.schemas import (
     RegisterIn,
     RegisterOut,
 )
-from pushauth_server.services import Services
+from pushauth_server.services import ServicesDep
 
 
 class EnrollmentTokenController(Controller):
@@ -20,7 +21,9 @@ class EnrollmentTokenController(Controller):
     security = [{"ApiKey": []}]
 
     @post("/", summary="Issue a single-use enrollment token for a user")
-    async def issue(self, data: EnrollmentTokenIn, services: Services) -> EnrollmentTokenOut:
+    async def issue(
+        self, data: JSONBody[EnrollmentTokenIn], services: ServicesDep
+    ) -> EnrollmentTokenOut:
         token, expires = await services.enrollment.issue_token(data.user_id)
         return EnrollmentTokenOut(
             token=token,
@@ -36,7 +39,7 @@ class RegisterController(Controller):
     tags = ["device"]
 
     @post("/", summary="Register a device key with an enrollment token and proof of possession")
-    async def register(self, data: RegisterIn, services: Services) -> RegisterOut:
+    async def register(self, data: JSONBody[RegisterIn], services: ServicesDep) -> RegisterOut:
         credential = await services.enrollment.register(
             token=data.token,
             public_key=data.public_key,

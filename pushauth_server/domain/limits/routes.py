@@ -8,7 +8,7 @@ from msgspec import Struct
 from pushauth_server.clock import iso, now_ms
 from pushauth_server.domain.devices.routes import UserIdParam
 from pushauth_server.domain.limits.policy import LimitState
-from pushauth_server.services import Services
+from pushauth_server.services import ServicesDep
 
 
 class UserStateOut(Struct, kw_only=True):
@@ -41,10 +41,10 @@ class UserStateController(Controller):
     security = [{"ApiKey": []}]
 
     @get("/state", summary="A user's push sign-in state: locks, limits, failures")
-    async def read(self, user_id: UserIdParam, services: Services) -> UserStateOut:
+    async def read(self, user_id: UserIdParam, services: ServicesDep) -> UserStateOut:
         return state_out(await services.limits.state(user_id))
 
     @post("/unlock", status_code=200, summary="Lift a user's lockout (audited)")
-    async def unlock(self, user_id: UserIdParam, services: Services) -> UserStateOut:
+    async def unlock(self, user_id: UserIdParam, services: ServicesDep) -> UserStateOut:
         _, after = await services.limits.unlock(user_id)
         return state_out(after)
