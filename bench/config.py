@@ -27,7 +27,7 @@ class BenchConfig:
     device_levels: tuple[int, ...] = FULL_DEVICE_LEVELS
     flows_per_device_level: int = 300
     enroll_concurrency: int = 32
-    connect_concurrency: int = 256
+    connect_concurrency: int = 64
     idle_budget_seconds: float = 390.0  # no new level starts after this; the rest are skipped
     # Baselines.
     health_seconds: float = 4.0

@@ -78,19 +78,23 @@ def render(results: dict[str, Any]) -> str:
     connected = results["connected_devices"]
     lines += [
         "",
-        "| idle devices | open streams | connects/s | server RSS MiB | KiB per connection "
-        "| round trip p99 ms |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| idle devices | open streams | connects/s | failed opens | server CPU, idle "
+        "| server RSS MiB | KiB per connection | round trip p50 ms | p99 ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in connected["levels"]:
         lines.append(
             f"| {level['devices']:,} | {level['open_streams']:,} | "
-            f"{level['connects_per_second']:,.0f} | {level['rss_kib'] / 1024:,.1f} | "
-            f"{level['kib_per_connection']:.1f} | {_ms(level['round_trip']['total_ms'], 'p99')} |"
+            f"{level['connects_per_second']:,.0f} | {level.get('failed_connects', 0)} | "
+            f"{level.get('idle_server_cpu_utilisation', 0):.0%} | {level['rss_kib'] / 1024:,.1f} | "
+            f"{level['kib_per_connection']:.1f} | {_ms(level['round_trip']['total_ms'], 'p50')} | "
+            f"{_ms(level['round_trip']['total_ms'], 'p99')} |"
         )
     if connected["skipped_levels"]:
         why = connected.get("skipped_reason", "over the open-file capacity")
         lines.append(f"\nSkipped levels {connected['skipped_levels']}: {why}.")
+    for line in connected.get("server_errors", []):
+        lines.append(f"\nServer error: `{line}`")
     if "enrollments_per_second" in connected:
         lines.append(
             f"\nEnrolling the idle devices through the API ran at "

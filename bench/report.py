@@ -174,22 +174,34 @@ def render(results: dict[str, Any], console: Console) -> None:
 
     connected = results["connected_devices"]
     memory = Table(title="Connected devices (idle streams)", title_justify="left")
-    for column in ("devices", "open", "connects/s", "server RSS MiB", "KiB/connection", "p99 ms"):
+    for column in (
+        "devices",
+        "open",
+        "connects/s",
+        "failed",
+        "idle CPU",
+        "server RSS MiB",
+        "KiB/connection",
+        "p99 ms",
+    ):
         memory.add_column(column, justify="right")
     for level in connected["levels"]:
         memory.add_row(
             f"{level['devices']:,}",
             f"{level['open_streams']:,}",
             f"{level['connects_per_second']:,.0f}",
+            str(level["failed_connects"]),
+            f"{level['idle_server_cpu_utilisation']:.0%}",
             f"{level['rss_kib'] / 1024:,.1f}",
             f"{level['kib_per_connection']:.1f}",
             _ms(level["round_trip"]["total_ms"], "p99"),
         )
     if connected["skipped_levels"]:
-        memory.caption = (
-            f"skipped {connected['skipped_levels']}: over the open-file capacity "
-            f"({connected['capacity']:,} of limit {connected['open_file_limit']:,})"
+        why = connected.get("skipped_reason") or (
+            f"over the open-file capacity ({connected['capacity']:,} of limit "
+            f"{connected['open_file_limit']:,})"
         )
+        memory.caption = f"skipped {connected['skipped_levels']}: {why}"
     console.print(memory)
     if tui.get("status") != "ok":
         console.print(f"device app: {tui['status']} ({tui.get('reason', '')})")

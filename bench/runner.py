@@ -32,7 +32,15 @@ CONNECT_TIMEOUT_SECONDS = 60.0
 SETTLE_SECONDS = 1.0  # let the server finish what the last connections started before reading RSS
 FD_RESERVE = 1_000  # descriptors kept free for the flow clients, the database and Python
 
+IDLE_CPU_SECONDS = 3.0  # how long the server's CPU is watched with only idle streams open
+
 Progress = Callable[[str], None]
+
+
+def _errors(server: ServerProcess) -> list[str]:
+    """The server's last distinct error lines (exception messages), for the report."""
+    lines = [line.strip() for line in server.log if "Error" in line and ":" in line]
+    return list(dict.fromkeys(lines))[-5:]
 
 
 def _quiet(_: str) -> None:
@@ -261,13 +269,16 @@ async def _connected(
                 concurrency=config.enroll_concurrency,
             )
             enroll_seconds += time.perf_counter() - started
-            seconds = await fleet.connect(
+            seconds, failures = await fleet.connect(
                 identities[len(fleet) : level],
                 concurrency=config.connect_concurrency,
                 timeout=CONNECT_TIMEOUT_SECONDS,
             )
             await asyncio.sleep(SETTLE_SECONDS)
             rss = server.rss_kib()
+            cpu = server.cpu_seconds()
+            await asyncio.sleep(IDLE_CPU_SECONDS)  # nothing but keep-alives happens now
+            idle_cpu = (server.cpu_seconds() - cpu) / IDLE_CPU_SECONDS
             flows = await one_at_a_time(
                 rp,
                 device,
@@ -275,16 +286,25 @@ async def _connected(
                 warmup=5,
                 timeout=config.flow_timeout_seconds,
             )
+            open_streams = fleet.open_count()
             report["levels"].append(
                 {
                     "devices": level,
-                    "open_streams": fleet.open_count(),
+                    "open_streams": open_streams,
                     "connects_per_second": round(len(users) / seconds, 1),
+                    "failed_connects": len(failures),
+                    "idle_server_cpu_utilisation": round(idle_cpu, 3),
                     "rss_kib": rss,
-                    "kib_per_connection": round((rss - base) / level, 2),
+                    "kib_per_connection": round((rss - base) / max(open_streams, 1), 2),
                     "round_trip": flow_summary(flows),
                 }
             )
+            if failures:  # the server is past what it holds: say why, and go no higher
+                report["first_connect_failure"] = repr(failures[0])
+                report["server_errors"] = _errors(server)
+                report["skipped_levels"] += [later for later in levels if later > level]
+                report["skipped_reason"] = f"{len(failures)} stream opens failed at {level:,}"
+                break
     finally:
         fleet.close()
     if identities:
