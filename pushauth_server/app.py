@@ -68,10 +68,14 @@ async def _sweep(services: Services) -> None:
 def create_app(settings: Settings) -> Litestar:
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
+    api_key = settings.api_key.get_secret_value()
+    # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
+    settings = settings.model_copy(update={"api_key": None})
     database = Database(settings.database_url)
     channels = channels_plugin(settings)
     services = Services.build(settings, database, Notifier(channels))
-    api_key_check = ApiKeyCheck(settings.api_key.get_secret_value(), services.audit)
+    api_key_check = ApiKeyCheck(api_key, services.audit)
+    del api_key
 
     async def require_api_key(
         connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
