@@ -65,7 +65,7 @@ def serve(
     app = create_app(settings)
     err.print(
         f"pushauth serving on [bold]http://{settings.host}:{settings.port}[/] "
-        f"(origin {settings.origin}, database {settings.database_url})"
+        f"(origin {settings.origin}, database {_safe_url(settings.database_url)})"
     )
     config = uvicorn.Config(
         app,
@@ -77,6 +77,13 @@ def serve(
         timeout_graceful_shutdown=2,
     )
     _ReadyServer(config).run()
+
+
+def _safe_url(url: str) -> str:
+    """A database URL fit to print: the password, if any, masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class _ReadyServer(uvicorn.Server):

@@ -98,3 +98,10 @@ def test_help_lists_the_exit_codes() -> None:
     result = CliRunner().invoke(app, ["signin", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "6 server unreachable" in result.output
+
+
+def test_serve_never_prints_a_database_password() -> None:
+    from pushauth_cli.commands.server import _safe_url
+
+    assert "hunter2" not in _safe_url("postgresql+asyncpg://pushauth:hunter2@db/pushauth")
+    assert _safe_url("sqlite+aiosqlite:///./pushauth.db") == "sqlite+aiosqlite:///./pushauth.db"
