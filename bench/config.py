@@ -28,6 +28,7 @@ class BenchConfig:
     flows_per_device_level: int = 300
     enroll_concurrency: int = 32
     connect_concurrency: int = 64
+    idle_cpu_seconds: float = 3.0  # server CPU watched with only the idle streams open
     idle_budget_seconds: float = 390.0  # no new level starts after this; the rest are skipped
     # Baselines.
     health_seconds: float = 4.0
@@ -65,5 +66,6 @@ class BenchConfig:
             polling_pairs=4,
             polling_flows_per_pair=1,
             tui_samples=5,
+            idle_cpu_seconds=1.0,
         )
         return replace(quick, **overrides)  # type: ignore[arg-type]

@@ -32,8 +32,6 @@ CONNECT_TIMEOUT_SECONDS = 60.0
 SETTLE_SECONDS = 1.0  # let the server finish what the last connections started before reading RSS
 FD_RESERVE = 1_000  # descriptors kept free for the flow clients, the database and Python
 
-IDLE_CPU_SECONDS = 3.0  # how long the server's CPU is watched with only idle streams open
-
 Progress = Callable[[str], None]
 
 
@@ -277,8 +275,8 @@ async def _connected(
             await asyncio.sleep(SETTLE_SECONDS)
             rss = server.rss_kib()
             cpu = server.cpu_seconds()
-            await asyncio.sleep(IDLE_CPU_SECONDS)  # nothing but keep-alives happens now
-            idle_cpu = (server.cpu_seconds() - cpu) / IDLE_CPU_SECONDS
+            await asyncio.sleep(config.idle_cpu_seconds)  # nothing but keep-alives happens now
+            idle_cpu = (server.cpu_seconds() - cpu) / config.idle_cpu_seconds
             flows = await one_at_a_time(
                 rp,
                 device,

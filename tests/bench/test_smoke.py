@@ -40,6 +40,7 @@ def tiny(out_dir: Path) -> BenchConfig:
         rp_poll_seconds=0.05,  # the real baseline polls every 2 s / 3 s; only the shape matters
         device_poll_seconds=0.05,
         tui_samples=1,
+        idle_cpu_seconds=0.2,
         plot=False,
     )
 
