@@ -27,7 +27,8 @@
     │   └── PendingChallengeExists        challenge_pending
     ├── PayloadTooLarge (413)             payload_too_large
     ├── RateLimited (429)                 rate_limited
-    └── InternalError (500)               internal_error   (never raised on purpose)
+    ├── InternalError (500)               internal_error   (never raised on purpose)
+    └── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
 
 Services raise these; :mod:`pushauth_server.http_errors` turns them into responses.
 """
@@ -164,6 +165,11 @@ class InternalError(PushAuthError):
     code = "internal_error"
 
 
+class ServerBusy(PushAuthError):
+    status_code = 503
+    code = "server_busy"
+
+
 __all__ = [
     "ChallengeNotFound",
     "ChallengeNotPending",
@@ -188,6 +194,7 @@ __all__ = [
     "RateLimited",
     "ReplayedProof",
     "RouteNotFound",
+    "ServerBusy",
     "StaleProof",
     "Unauthenticated",
     "UnknownCredential",

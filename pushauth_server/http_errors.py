@@ -21,6 +21,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from pushauth_server import errors
 
@@ -64,6 +65,12 @@ def translate(exc: Exception) -> errors.PushAuthError:
         return errors.Unauthenticated(exc.detail)
     if isinstance(exc, ClientException) and exc.status_code == 413:
         return errors.PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, SQLAlchemyTimeout):
+        # Every database connection stayed busy for the pool timeout: overload, not a bug.
+        return errors.ServerBusy(
+            "The server is too busy to take this request now; retry in a moment.",
+            retry_after_seconds=1,
+        )
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
         return errors.InvalidRequest(exc.detail or "Bad request.")
     logger.exception("unexpected error while handling a request", exc_info=exc)

@@ -90,6 +90,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     404: NotFound,
     409: Conflict,
     429: Refused,
+    503: Refused,  # server_busy: retry after a moment
 }
 
 

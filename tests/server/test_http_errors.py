@@ -19,6 +19,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.testing import TestClient
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from pushauth_server import errors
 from pushauth_server.http_errors import EXCEPTION_HANDLERS, error_response, translate
@@ -64,6 +65,8 @@ def test_route_not_found_has_its_own_code() -> None:
 def test_every_error_is_a_4xx_except_internal_error(cls: type[errors.PushAuthError]) -> None:
     if cls is errors.InternalError:
         assert cls.status_code == 500
+    elif cls is errors.ServerBusy:
+        assert cls.status_code == 503
     else:
         assert 400 <= cls.status_code < 500
 
@@ -114,6 +117,7 @@ def test_retry_after_header_comes_from_details() -> None:
         (RuntimeError("database password is hunter2"), 500, "internal_error"),
         (KeyError("secret"), 500, "internal_error"),
         (HTTPException(status_code=503), 500, "internal_error"),
+        (SQLAlchemyTimeout("QueuePool limit reached"), 503, "server_busy"),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
 )
