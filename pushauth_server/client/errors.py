@@ -11,7 +11,7 @@ ClientError
     ├── Conflict (409)
     │   ├── NoEnrolledDevice          no_enrolled_device
     │   └── ChallengeNotPending       challenge_not_pending
-    └── Refused (429)                 a limit or lockout; ``retry_after`` seconds
+    └── Refused (429, 503)            a limit, or the server is busy; ``retry_after``
 """
 
 from __future__ import annotations

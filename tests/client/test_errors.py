@@ -16,6 +16,7 @@ BY_STATUS: dict[int, type[errors.ApiError]] = {
     404: errors.NotFound,
     409: errors.Conflict,
     429: errors.Refused,
+    503: errors.Refused,
 }
 BY_CODE: dict[str, type[errors.ApiError]] = {
     "credential_revoked": errors.CredentialRevoked,
