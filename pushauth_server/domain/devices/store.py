@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.storage.tables import credentials
 
+# Built once, run with bound parameters (building a statement costs about as much as running it).
+_GET = select(credentials).where(credentials.c.credential_id == bindparam("credential_id"))
+_COUNT_ACTIVE = select(func.count()).where(
+    credentials.c.user_id == bindparam("user_id"), credentials.c.revoked_at_ms.is_(None)
+)
+
 
 async def get(connection: AsyncConnection, credential_id: str) -> Credential | None:
-    row = (
-        await connection.execute(
-            select(credentials).where(credentials.c.credential_id == credential_id)
-        )
-    ).first()
+    row = (await connection.execute(_GET, {"credential_id": credential_id})).first()
     return Credential.from_row(row) if row else None
 
 
@@ -28,10 +30,7 @@ async def for_user(connection: AsyncConnection, user_id: str) -> list[Credential
 
 
 async def count_active(connection: AsyncConnection, user_id: str) -> int:
-    query = select(func.count()).where(
-        credentials.c.user_id == user_id, credentials.c.revoked_at_ms.is_(None)
-    )
-    return int((await connection.execute(query)).scalar_one())
+    return int((await connection.execute(_COUNT_ACTIVE, {"user_id": user_id})).scalar_one())
 
 
 async def revoke(connection: AsyncConnection, credential_id: str, now_ms: int) -> bool:

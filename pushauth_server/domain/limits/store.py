@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.limits.policy import LimitState
 from pushauth_server.storage.tables import user_limits
+
+_SELECT = select(user_limits).where(user_limits.c.user_id == bindparam("user_id"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update()
 
 
 async def load_for_update(connection: AsyncConnection, user_id: str) -> LimitState:
@@ -21,18 +24,12 @@ async def load_for_update(connection: AsyncConnection, user_id: str) -> LimitSta
         .values(**asdict(LimitState(user_id=user_id)))
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
-    row = (
-        await connection.execute(
-            select(user_limits).where(user_limits.c.user_id == user_id).with_for_update()
-        )
-    ).one()
+    row = (await connection.execute(_SELECT_FOR_UPDATE, {"user_id": user_id})).one()
     return LimitState(**{c.name: getattr(row, c.name) for c in user_limits.c})
 
 
 async def get(connection: AsyncConnection, user_id: str) -> LimitState:
-    row = (
-        await connection.execute(select(user_limits).where(user_limits.c.user_id == user_id))
-    ).first()
+    row = (await connection.execute(_SELECT, {"user_id": user_id})).first()
     if row is None:
         return LimitState(user_id=user_id)
     return LimitState(**{c.name: getattr(row, c.name) for c in user_limits.c})
