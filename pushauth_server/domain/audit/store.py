@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges.models import Challenge
-from pushauth_server.protocol import ChallengeResponse, verify
+from pushauth_server.protocol import ChallengeResponse, ChallengeStatus, judge_response, verify
 from pushauth_server.storage.tables import audit_events, challenges, credentials
 
 
@@ -50,29 +51,74 @@ RECEIPT_FIELDS = (
     "expires_at_ms",
 )
 
+# Outcomes that only a signed device answer can produce: each must carry one that verifies.
+_ANSWERED_EVENTS = {
+    AuditEvent.CHALLENGE_APPROVED: ChallengeStatus.APPROVED,
+    AuditEvent.CHALLENGE_DENIED: ChallengeStatus.DENIED,
+    AuditEvent.CHALLENGE_NOT_ME: ChallengeStatus.DENIED,
+}
 
-def _receipt_problem(receipt: dict[str, object], keys: dict[str, str]) -> str | None:
+
+def _message(receipt: dict[str, Any]) -> tuple[ChallengeResponse, str] | str:
+    """The signed message and signature in ``receipt``, or what is wrong with it."""
     try:
-        message = ChallengeResponse(**{name: receipt[name] for name in RECEIPT_FIELDS})  # type: ignore[arg-type]
-        signature = str(receipt["signature"])
+        fields = {name: receipt[name] for name in RECEIPT_FIELDS}
+        if not all(isinstance(fields[n], str) for n in RECEIPT_FIELDS if n != "expires_at_ms"):
+            return "the receipt is malformed"
+        if not isinstance(fields["expires_at_ms"], int) or not isinstance(
+            receipt["signature"], str
+        ):
+            return "the receipt is malformed"
+        return ChallengeResponse(**fields), receipt["signature"]
     except (KeyError, TypeError):
         return "the receipt is incomplete"
+
+
+def _answer_problem(
+    receipt: dict[str, Any] | None,
+    keys: dict[str, str],
+    challenge: Challenge | None,
+    status: ChallengeStatus,
+    reason: str | None,
+) -> str | None:
+    """Whether ``receipt`` is a valid signed answer that leads to ``status``/``reason``."""
+    if receipt is None:
+        return f"a {status.value} outcome without a signed answer"
+    parsed = _message(receipt)
+    if isinstance(parsed, str):
+        return parsed
+    message, signature = parsed
     key = keys.get(message.credential_id)
     if key is None:
         return f"unknown credential {message.credential_id}"
     if not verify(public_key=key, message=message, signature=signature):
         return "the signature does not verify"
+    if challenge is None:
+        return "no such challenge"
+    if message.challenge_id != challenge.challenge_id:
+        return "the signed challenge id differs from the row's"
+    # Judge the signed answer again against the stored code: the outcome must follow from it.
+    outcome = judge_response(
+        response=message,
+        expected_code=challenge.verification_code,
+        number_matching=challenge.number_matching,
+    )
+    judged = outcome.reason.value if outcome.reason else None
+    if outcome.status is not status or (reason is not None and judged != reason):
+        return (
+            f"recorded as {status.value}{f' ({reason})' if reason else ''} but the signed "
+            f"answer means {outcome.status.value}{f' ({judged})' if judged else ''}"
+        )
     return None
 
 
-_DECISION_OF = {
-    AuditEvent.CHALLENGE_APPROVED: "approve",
-    AuditEvent.CHALLENGE_NOT_ME: "deny",
-}
-
-
 async def verify_receipts(connection: AsyncConnection, origin: str) -> tuple[int, list[Problem]]:
-    """Re-check every stored response signature (audit receipts and challenge records)."""
+    """Re-check every answered challenge and every outcome in the audit trail.
+
+    Every approved or denied challenge must carry a device signature that verifies and whose
+    decision and typed code, judged again, give the recorded outcome; so must every approved,
+    denied or reported row of the audit trail. Rows that cannot be read are reported, not fatal.
+    """
     keys = {
         row.credential_id: row.public_key
         for row in await connection.execute(
@@ -80,43 +126,54 @@ async def verify_receipts(connection: AsyncConnection, origin: str) -> tuple[int
         )
     }
     problems: list[Problem] = []
+    problem: str | None
     checked = 0
+    answered: dict[str, Challenge] = {}
     rows = await connection.execute(
-        select(audit_events).where(audit_events.c.receipt_json.is_not(None))
+        select(challenges).where(challenges.c.status.in_(["approved", "denied"]))
     )
     for row in rows:
-        record = AuditRecord.from_row(row)
-        assert record.receipt is not None
         checked += 1
-        where = f"audit event {record.event_id}"
-        problem = _receipt_problem(record.receipt, keys)
-        expected = _DECISION_OF.get(record.event)
-        if problem is None and expected and record.receipt.get("decision") != expected:
-            problem = (
-                f"the event says {record.event.value} but the signed decision is not {expected}"
+        where = f"challenge {row.challenge_id}"
+        try:
+            challenge = Challenge.from_row(row)
+        except (ValueError, TypeError, KeyError):
+            problems.append(
+                Problem(where=where, challenge_id=row.challenge_id, problem="unreadable")
             )
-        if problem is None and record.challenge_id != record.receipt.get("challenge_id"):
-            problem = "the row's challenge id differs from the signed one"
-        if problem:
-            problems.append(Problem(where=where, challenge_id=record.challenge_id, problem=problem))
-    answered = await connection.execute(
-        select(challenges).where(challenges.c.signature.is_not(None))
-    )
-    for row in answered:
-        checked += 1
-        challenge = Challenge.from_row(row)
-        receipt = challenge.receipt(origin)
-        problem = _receipt_problem(receipt, keys) if receipt else "the response is incomplete"
-        if challenge.decision not in ("approve", "deny"):
-            problem = f"the stored decision {challenge.decision!r} is not a decision"
-        elif challenge.status.value == "approved" and challenge.decision != "approve":
-            problem = "the challenge is approved but the signed decision is a denial"
+            continue
+        answered[challenge.challenge_id] = challenge
+        problem = _answer_problem(
+            challenge.receipt(origin), keys, challenge, challenge.status, challenge.reason
+        )
         if problem:
             problems.append(
-                Problem(
-                    where=f"challenge {challenge.challenge_id}",
-                    challenge_id=challenge.challenge_id,
-                    problem=problem,
-                )
+                Problem(where=where, challenge_id=challenge.challenge_id, problem=problem)
             )
+    rows = await connection.execute(
+        select(audit_events).where(
+            audit_events.c.event.in_([e.value for e in _ANSWERED_EVENTS])
+            | audit_events.c.receipt_json.is_not(None)
+        )
+    )
+    for row in rows:
+        checked += 1
+        where = f"audit event {row.event_id}"
+        try:
+            record = AuditRecord.from_row(row)
+        except (ValueError, TypeError, KeyError):
+            problems.append(
+                Problem(where=where, challenge_id=row.challenge_id, problem="unreadable")
+            )
+            continue
+        status = _ANSWERED_EVENTS.get(record.event)
+        if status is None:
+            problem = f"{record.event.value} should carry no signed answer"
+        else:
+            reason = "not_me" if record.event is AuditEvent.CHALLENGE_NOT_ME else None
+            problem = _answer_problem(
+                record.receipt, keys, answered.get(record.challenge_id or ""), status, reason
+            )
+        if problem:
+            problems.append(Problem(where=where, challenge_id=record.challenge_id, problem=problem))
     return checked, problems
