@@ -95,8 +95,13 @@ async def revoke(
     try:
         async with device_client(account, key) as client:
             await client.call(calls.revoke_self())
-    except (CredentialRevoked, Unauthorized):
-        pass  # already revoked (or unknown) on the server: nothing left to revoke
+    except CredentialRevoked:
+        pass  # already revoked on the server: nothing left to revoke
+    except Unauthorized as exc:
+        # Only "the server does not know this credential" means there is nothing to revoke; a
+        # stale clock or a bad signature means the revocation did NOT happen: keep the key.
+        if exc.code != "unknown_credential":
+            raise
     remove(store, account)
 
 

@@ -21,6 +21,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from pushauth_server import errors
@@ -65,6 +66,15 @@ def translate(exc: Exception) -> errors.PushAuthError:
         return errors.Unauthenticated(exc.detail)
     if isinstance(exc, ClientException) and exc.status_code == 413:
         return errors.PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, DataError):
+        # Input the database cannot store (a NUL byte in PostgreSQL text, say): bad input.
+        return errors.InvalidRequest("The request contains characters that cannot be stored.")
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+        # A deadlock or serialisation failure aborted the transaction: nothing changed; retry.
+        return errors.ServerBusy(
+            "The request collided with another one; nothing changed. Retry it.",
+            retry_after_seconds=1,
+        )
     if isinstance(exc, SQLAlchemyTimeout):
         # Every database connection stayed busy for the pool timeout: overload, not a bug.
         return errors.ServerBusy(
@@ -75,6 +85,17 @@ def translate(exc: Exception) -> errors.PushAuthError:
         return errors.InvalidRequest(exc.detail or "Bad request.")
     logger.exception("unexpected error while handling a request", exc_info=exc)
     return errors.InternalError("Internal server error.")
+
+
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(candidate, "pgcode", None) or getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None
 
 
 def _validation_problems(exc: ValidationException) -> list[str]:

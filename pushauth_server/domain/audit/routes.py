@@ -16,7 +16,10 @@ from pushauth_server.domain.audit.log import AUDIT_CHANNEL
 from pushauth_server.realtime import EventReader
 from pushauth_server.services import ServicesDep
 
-UserFilter = Annotated[str | None, Parameter(max_length=128, required=False)]
+UserFilter = Annotated[
+    str | None,
+    Parameter(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$", required=False),
+]
 
 
 class AuditPage(Struct, kw_only=True):

@@ -59,6 +59,9 @@ class DeviceChallengeController(Controller):
             async with services.notifier.subscribe(user_channel(credential.user_id)) as subscriber:
                 reader = EventReader(subscriber)
                 try:
+                    # Revoked between the proof check and the subscription? Its event is gone:
+                    # check again now that nothing more can be missed.
+                    await services.device_auth.active_credential(credential.credential_id)
                     sent: set[str] = set()
                     for challenge in await services.challenges.pending_for_user(credential.user_id):
                         sent.add(challenge.challenge_id)
@@ -94,7 +97,7 @@ class DeviceChallengeController(Controller):
     )
     async def respond(
         self,
-        challenge_id: Annotated[str, Parameter(max_length=64)],
+        challenge_id: Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
         data: JSONBody[ResponseIn],
         services: ServicesDep,
     ) -> ResponseOut:

@@ -15,7 +15,10 @@ from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChalle
 from pushauth_server.domain.challenges.waiting import watch
 from pushauth_server.services import ServicesDep
 
-ChallengeId = Annotated[str, Parameter(max_length=64, description="The challenge id (ch_...).")]
+ChallengeId = Annotated[
+    str,
+    Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The challenge id (ch_...)."),
+]
 
 
 async def _out(services: ServicesDep, challenge: Challenge) -> ChallengeOut:

@@ -99,7 +99,7 @@ class DeviceChallengeOut(Struct, kw_only=True):
 
 
 class ResponseIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    credential_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    credential_id: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
     decision: Literal["approve", "deny"]
     reason: Literal["", "not_me"] = ""
     verification_code: Annotated[str, Meta(max_length=8, pattern=r"^[0-9]*$")] = ""

@@ -198,11 +198,13 @@ class ChallengeService:
             return challenge
         records: list[AuditRecord] = []
         async with self._db.write() as connection:
+            # Lock order everywhere: the user's limit row first, then the challenge.
+            state = await limits_store.load_for_update(connection, challenge.user_id)
             won = await store.resolve(
                 connection, challenge.challenge_id, ChallengeStatus.EXPIRED, resolved_at_ms=now
             )
             if won is not None:
-                records = await self._settle(connection, won)
+                records = await self._settle(connection, won, state=state)
             current = won or await store.get(connection, challenge.challenge_id)
         await self._after_commit(won, records)
         assert current is not None
@@ -211,7 +213,10 @@ class ChallengeService:
     async def expire_due(self) -> list[Challenge]:
         records: list[AuditRecord] = []
         async with self._db.write() as connection:
-            expired = await store.expire_due(connection, now_ms())
+            now = now_ms()
+            for user_id in await store.users_with_due(connection, now):
+                await limits_store.load_for_update(connection, user_id)  # lock order: users first
+            expired = await store.expire_due(connection, now)
             for challenge in expired:
                 records.extend(await self._settle(connection, challenge))
         await self._audit.publish(records)
@@ -295,14 +300,34 @@ class ChallengeService:
         self, challenge: Challenge, status: ChallengeStatus, **values: object
     ) -> Challenge:
         records: list[AuditRecord] = []
+        answered_by = values.get("credential_id")
         async with self._db.write() as connection:
-            won = await store.resolve(connection, challenge.challenge_id, status, **values)
+            # Lock order everywhere: the user's limit row first, then the challenge.
+            state = await limits_store.load_for_update(connection, challenge.user_id)
+            if isinstance(answered_by, str):
+                credential = await device_store.get(connection, answered_by)
+                # Revocation wins over an answer that was in flight when it happened.
+                if credential is None or credential.is_revoked:
+                    raise errors.CredentialRevoked(
+                        "This device has been revoked. Enroll it again to use it.",
+                        credential_id=answered_by,
+                    )
+            won = await store.resolve(
+                connection,
+                challenge.challenge_id,
+                status,
+                # An answer must arrive before the expiry, judged at the moment it is recorded.
+                unexpired_at=now_ms() if answered_by else None,
+                **values,
+            )
             if won is not None:
                 if won.credential_id is not None:
                     await device_store.touch(connection, won.credential_id, now_ms())
-                records = await self._settle(connection, won)
+                records = await self._settle(connection, won, state=state)
             current = won or await store.get(connection, challenge.challenge_id)
         assert current is not None
+        if won is None and current.status is ChallengeStatus.PENDING:
+            current = await self.expire_if_due(current)  # lost to the clock: it has expired
         if won is None:
             raise errors.ChallengeNotPending(
                 f"Challenge {challenge.challenge_id} is already {current.status.value}.",
@@ -313,7 +338,11 @@ class ChallengeService:
         return won
 
     async def _settle(
-        self, connection: AsyncConnection, challenge: Challenge, replaced_by: str | None = None
+        self,
+        connection: AsyncConnection,
+        challenge: Challenge,
+        replaced_by: str | None = None,
+        state: policy.LimitState | None = None,
     ) -> list[AuditRecord]:
         """In the resolving transaction: the audit rows and the user's failure/lock state."""
         event = _OUTCOME_EVENTS[challenge.status]
@@ -337,7 +366,8 @@ class ChallengeService:
                 ),
             )
         ]
-        state = await limits_store.load_for_update(connection, challenge.user_id)
+        # ``state``: the user's limit row, already locked by the caller in this transaction.
+        state = state or await limits_store.load_for_update(connection, challenge.user_id)
         new_state, locked = policy.after_outcome(
             state,
             status=challenge.status,

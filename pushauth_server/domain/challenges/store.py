@@ -55,17 +55,38 @@ async def count_since(connection: AsyncConnection, user_id: str, since_ms: int) 
 
 
 async def resolve(
-    connection: AsyncConnection, challenge_id: str, status: ChallengeStatus, **values: Any
+    connection: AsyncConnection,
+    challenge_id: str,
+    status: ChallengeStatus,
+    *,
+    unexpired_at: int | None = None,
+    **values: Any,
 ) -> Challenge | None:
-    """Move a pending challenge to ``status``. Returns it if this call won, ``None`` otherwise."""
+    """Move a pending challenge to ``status``. Returns it if this call won, ``None`` otherwise.
+
+    With ``unexpired_at``, only if it has not expired by then (an answer must beat the expiry).
+    """
+    query = update(challenges).where(
+        challenges.c.challenge_id == challenge_id, challenges.c.status == PENDING
+    )
+    if unexpired_at is not None:
+        query = query.where(challenges.c.expires_at_ms > unexpired_at)
     result = await connection.execute(
-        update(challenges)
-        .where(challenges.c.challenge_id == challenge_id, challenges.c.status == PENDING)
-        .values(status=status.value, **values)
-        .returning(*challenges.c)
+        query.values(status=status.value, **values).returning(*challenges.c)
     )
     row = result.first()
     return Challenge.from_row(row) if row else None
+
+
+async def users_with_due(connection: AsyncConnection, now_ms: int) -> list[str]:
+    """Users with pending challenges past their expiry, sorted (the order locks are taken in)."""
+    rows = await connection.execute(
+        select(challenges.c.user_id)
+        .where(challenges.c.status == PENDING, challenges.c.expires_at_ms <= now_ms)
+        .distinct()
+        .order_by(challenges.c.user_id)
+    )
+    return [row.user_id for row in rows]
 
 
 async def expire_due(connection: AsyncConnection, now_ms: int) -> list[Challenge]:

@@ -68,6 +68,8 @@ class DevicesController(Controller):
 
     @post("/devices/{credential_id:str}/revoke", status_code=200, summary="Revoke a device now")
     async def revoke(
-        self, credential_id: Annotated[str, Parameter(max_length=64)], services: ServicesDep
+        self,
+        credential_id: Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+        services: ServicesDep,
     ) -> DeviceOut:
         return device_out(await services.devices.revoke(credential_id))

@@ -22,9 +22,10 @@ class EnrollmentTokenOut(Struct, kw_only=True):
 
 
 class RegisterIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    token: Annotated[str, Meta(min_length=1, max_length=128)]
+    token: Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
     public_key: Annotated[str, Meta(min_length=1, max_length=64)]
-    device_name: Annotated[str, Meta(min_length=1, max_length=64)]
+    # Printable text only: it is shown to operators and users.
+    device_name: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
     signature: Annotated[str, Meta(min_length=1, max_length=128)]
 
 

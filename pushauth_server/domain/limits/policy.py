@@ -85,7 +85,7 @@ def check_create(
     if recent >= settings.challenge_window_max:
         delay_ms = round(
             min(
-                settings.rate_delay_initial_seconds * 2**state.rate_strikes,
+                settings.rate_delay_initial_seconds * 2 ** min(state.rate_strikes, 32),
                 settings.rate_delay_max_seconds,
             )
             * 1000
