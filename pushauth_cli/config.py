@@ -44,6 +44,7 @@ def write_env_file(
         f"PUSHAUTH_DATABASE_URL={database_url}\n"
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through open(): private before writing
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(content)
     os.chmod(path, 0o600)

@@ -167,8 +167,8 @@ def enroll(
         _out(_account_json(account))
         return
     err.print(
-        f"[green]Enrolled[/] as [bold]{account.user_id}[/] on {account.server_url} "
-        f"(device {account.device_name}, credential {account.credential_id})."
+        f"[green]Enrolled[/] as [bold]{escape(account.user_id)}[/] on {escape(account.server_url)} "
+        f"(device {escape(account.device_name)}, credential {account.credential_id})."
     )
 
 
@@ -303,11 +303,13 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
             async for event in events:
                 if isinstance(event, service.Disconnected):
                     err.print(
-                        f"[yellow]{a.label}: connection lost; "
+                        f"[yellow]{escape(a.label)}: connection lost; "
                         f"reconnecting in {event.delay:.1f} s[/]"
                     )
                 elif event.kind == "ready":
-                    err.print(f"Connected: {a.label}. Waiting for challenges (Ctrl-C to stop).")
+                    err.print(
+                        f"Connected: {escape(a.label)}. Waiting for challenges (Ctrl-C to stop)."
+                    )
                 elif event.kind == "revoked":
                     _fail(f"{a.label}: this device was revoked by the server.", None, 4)
                 elif (challenge := event.challenge) is not None:

@@ -7,7 +7,9 @@ import shlex
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from pushauth_cli.errors import client_errors
 from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl
@@ -42,7 +44,10 @@ def enroll(
     if json:
         print_json(result)
         return
-    err.print(f"Enrollment token for [bold]{user}[/] (single use, expires {result['expires_at']}):")
+    err.print(
+        f"Enrollment token for [bold]{escape(user)}[/] "
+        f"(single use, expires {result['expires_at']}):"
+    )
     err.print(f"\n  {result['token']}\n")
     err.print("On the device, run:")
     print(f"  {result['command']}")
@@ -63,14 +68,16 @@ def devices(
         print_json({"user_id": user, "devices": [_device_json(d) for d in found]})
         return
     if not found:
-        err.print(f"{user} has no devices. Enroll one with: pushauth enroll {user}")
+        err.print(f"{escape(user)} has no devices. Enroll one with: pushauth enroll {escape(user)}")
         return
     table = Table(title=f"Devices of {user}")
     for column in ("name", "credential id", "enrolled at", "last used", "state"):
         table.add_column(column)
     for d in found:
         state = "[green]active[/]" if d.state == "active" else f"[red]{d.state}[/]"
-        table.add_row(d.name, d.credential_id, d.enrolled_at, d.last_used_at or "never", state)
+        # Names come from whoever enrolled the device: shown as text, never read as markup.
+        cells = (d.name, d.credential_id, d.enrolled_at, d.last_used_at or "never")
+        table.add_row(*(Text(cell) for cell in cells), state)
     err.print(table)
 
 
@@ -95,7 +102,10 @@ def revoke(
     if json:
         print_json(_device_json(device))
         return
-    err.print(f"[green]Revoked[/] {device.name} ({device.credential_id}) of {device.user_id}.")
+    err.print(
+        f"[green]Revoked[/] {escape(device.name)} ({device.credential_id}) "
+        f"of {escape(device.user_id)}."
+    )
 
 
 def _device_json(device: Device) -> dict[str, str | None]:

@@ -51,6 +51,14 @@ def serve(
     from pushauth_server.settings import Settings
 
     if not os.environ.get("PUSHAUTH_API_KEY"):
+        if ENV_FILE.exists():
+            # Never rewrite a .env someone configured: its other settings (the public URL, the
+            # database) would be lost with it.
+            fail(
+                f"{ENV_FILE.resolve()} exists but sets no PUSHAUTH_API_KEY.",
+                "Add one (`pushauth init --force` writes a fresh .env) or set PUSHAUTH_API_KEY.",
+            )
+            raise typer.Exit(1)
         bind_host = host or "127.0.0.1"
         bind_port = port or 8300
         write_env_file(

@@ -8,6 +8,7 @@ from contextlib import aclosing
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from pushauth_cli.errors import client_errors
 from pushauth_cli.exit_codes import EXIT_CODES_HELP, ExitCode, for_status
@@ -66,7 +67,8 @@ def _report(state: ChallengeState, *, json: bool, timed_out: bool) -> None:
         print_json(challenge_json(state, timed_out=timed_out))
     elif state.status == "approved":
         err.print(
-            f"[bold green]Approved[/] by {state.user_id} on {state.device_name or 'their device'} "
+            f"[bold green]Approved[/] by {escape(state.user_id)} on "
+            f"{escape(state.device_name or 'their device')} "
             f"in {state.elapsed_ms} ms."
         )
     elif timed_out:
@@ -166,7 +168,7 @@ def _show_number(state: ChallengeState) -> None:
     devices = (
         f" ({state.devices} device{'s' if state.devices != 1 else ''})" if state.devices else ""
     )
-    err.print(f"Approval request sent to [bold]{state.user_id}[/]{devices}.")
+    err.print(f"Approval request sent to [bold]{escape(state.user_id)}[/]{devices}.")
     if state.number_matching:
         err.print(number_panel(state.verification_code, "Type this number on your device"))
     left = _seconds_left(state)

@@ -46,3 +46,20 @@ def test_serve_with_nothing_configured_runs_init_first(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=15)
+
+
+def test_serve_never_rewrites_a_configured_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PUSHAUTH_PUBLIC_URL=https://push.example.com\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pushauth_cli", "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "sets no PUSHAUTH_API_KEY" in result.stderr
+    assert env_file.read_text() == "PUSHAUTH_PUBLIC_URL=https://push.example.com\n"

@@ -185,3 +185,19 @@ def test_interrupted_signin_cancels_the_request(commands: Commands, tmp_path: Pa
     assert signin.returncode == 3
     assert "Traceback" not in err
     assert challenge(commands, challenge_id)["status"] == "cancelled"
+
+
+def test_device_names_are_shown_as_text_not_markup(commands: Commands, tmp_path: Path) -> None:
+    home = tmp_path / "phone"
+    name = "[/] my [work] laptop"
+    enroll_device(commands, home, "jo", name=name)
+    created = signin_no_wait(commands, "jo")
+    commands.device(
+        home, "approve", str(created["challenge_id"]), "--code", str(created["verification_code"])
+    )
+    waited = commands.pushauth("wait", str(created["challenge_id"]))
+    assert waited.returncode == 0, waited.stderr
+    assert name in waited.stderr
+    listed = commands.pushauth("devices", "jo")
+    assert listed.returncode == 0, listed.stderr
+    assert "[work]" in listed.stderr
