@@ -93,12 +93,23 @@ class DeviceAuthenticator:
         async with self._db.read() as connection:
             credential = await device_store.get(connection, credential_id)
         if credential is None:
+            await self._audit.record(
+                AuditRecord(event=AuditEvent.UNKNOWN_CREDENTIAL, credential_id=credential_id[:64])
+            )
             raise errors.UnknownCredential(
                 "This device is not enrolled on this server. Enroll it again.",
                 credential_id=credential_id,
             )
         # A revoked device can no longer list, stream or answer anything.
         if credential.is_revoked:
+            # A revoked device still trying is likely a lost or stolen one: worth a record.
+            await self._audit.record(
+                AuditRecord(
+                    event=AuditEvent.REVOKED_DEVICE_USED,
+                    user_id=credential.user_id,
+                    credential_id=credential_id,
+                )
+            )
             raise errors.CredentialRevoked(
                 "This device has been revoked. Enroll it again to use it.",
                 credential_id=credential_id,

@@ -87,6 +87,8 @@ async def test_response_signed_before_revocation_is_refused(commands: Commands) 
         with pytest.raises(CredentialRevoked):
             await device.call(calls.pending_challenges())
     assert challenge(commands, created.challenge_id)["status"] == "pending"
+    events = [e["event"] for e in audit_events(commands, "yuri")]
+    assert events.count("security.revoked_device_used") == 2
 
 
 async def test_audit_rows_for_each_event_and_verify_detects_tampering(

@@ -111,3 +111,19 @@ async def test_answering_while_a_replacement_is_created_never_errors(stack: Stac
         for result in results:
             if isinstance(result, BaseException):
                 assert isinstance(result, errors.ChallengeNotPending), repr(result)
+
+
+async def test_answering_another_users_challenge_is_audited(stack: Stack) -> None:
+    from pushauth_server.domain.audit import store as audit_store
+
+    services = stack.services
+    alice, mallory = fresh_user(), fresh_user()
+    await enroll(services, alice)
+    intruder = await enroll(services, mallory)
+    challenge = await create(services, alice)
+    with pytest.raises(errors.WrongAccount):
+        await respond(services, intruder, challenge)
+    async with stack.database.read() as connection:
+        found = await audit_store.events(connection, user_id=alice)
+    [event] = [e for e in found if e.event.value == "security.wrong_account"]
+    assert event.credential_id == intruder.credential.credential_id

@@ -30,6 +30,9 @@ class AuditEvent(StrEnum):
     STALE_PROOF = "security.stale_proof"
     INVALID_API_KEY = "security.invalid_api_key"
     INVALID_ENROLLMENT_TOKEN = "security.invalid_enrollment_token"
+    REVOKED_DEVICE_USED = "security.revoked_device_used"
+    UNKNOWN_CREDENTIAL = "security.unknown_credential"
+    WRONG_ACCOUNT = "security.wrong_account"
 
 
 @dataclass(frozen=True, kw_only=True)

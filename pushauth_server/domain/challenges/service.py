@@ -237,6 +237,14 @@ class ChallengeService:
         challenge = await self.get(challenge_id)
         # A device may only answer its own user's challenges.
         if credential.user_id != challenge.user_id:
+            await self._audit.record(
+                _record(
+                    AuditEvent.WRONG_ACCOUNT,
+                    challenge,
+                    credential_id=credential.credential_id,
+                    detail={"device_user_id": credential.user_id},
+                )
+            )
             raise errors.WrongAccount(
                 "This device is not enrolled for the challenge's user.", challenge_id=challenge_id
             )
