@@ -99,6 +99,22 @@ def _row(event: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+async def _all_events(
+    client: PushAuthClient, user: str | None, since_ms: int | None
+) -> dict[str, Any]:
+    """Every matching event, oldest first, fetched page by page to the end."""
+    events: list[dict[str, Any]] = []
+    after: int | None = None
+    while True:
+        page = await client.call(
+            calls.audit_events(user_id=user, since_ms=since_ms, after_id=after)
+        )
+        events.extend(page["events"])
+        if not page["events"]:
+            return {"events": events, "last_event_id": after}
+        after = page["last_event_id"]
+
+
 def _follow(client: PushAuthClient, user: str | None, after_id: int | None, json: bool) -> Any:
     async def run() -> None:
         async with aclosing(client.audit_stream(user_id=user, after_id=after_id)) as stream:
@@ -140,7 +156,7 @@ def audit(
 
     async def run() -> dict[str, Any]:
         async with PushAuthClient(url, api_key=api_key) as client:
-            page = await client.call(calls.audit_events(user_id=user, since_ms=since_ms))
+            page = await _all_events(client, user, since_ms)
             if follow:
                 if not json:
                     for event in page["events"]:

@@ -221,3 +221,17 @@ def test_a_device_can_revoke_itself(commands: Commands, tmp_path: Path) -> None:
     [event] = [e for e in audit_events(commands, "dora") if e["event"] == "device.revoked"]
     assert event["credential_id"] == credential_id
     assert event["detail"]["by"] == "device"
+
+
+def test_audit_lists_everything_past_one_page(commands: Commands) -> None:
+    commands.pushauth("enroll", "page")  # the server has created its tables
+    db = commands.server.workdir / "pushauth.db"
+    with sqlite3.connect(db) as connection:
+        connection.executemany(
+            "INSERT INTO audit_events (at_ms, event, user_id) VALUES (?, ?, ?)",
+            [(i, "enrollment.token_issued", "page") for i in range(2500)],
+        )
+    events = audit_events(commands, "page")
+    assert len(events) == 2501
+    ids = [e["event_id"] for e in events]
+    assert ids == sorted(ids)

@@ -75,7 +75,9 @@ class AuditController(Controller):
         async def events() -> AsyncIterator[ServerSentEventMessage]:
             async with services.notifier.subscribe(AUDIT_CHANNEL) as subscriber:
                 reader = EventReader(subscriber)
-                last = after_id or 0
+                # Ids already sent: live events can arrive out of id order (concurrent commits,
+                # several processes), so de-duplicate by id instead of dropping lower ids.
+                sent: set[int] = set()
                 try:
                     if after_id is not None:
                         async with services.database.read() as connection:
@@ -83,7 +85,7 @@ class AuditController(Controller):
                                 connection, user_id=user_id, after_id=after_id, limit=5000
                             )
                         for record in backlog:
-                            last = record.event_id or last
+                            sent.add(record.event_id or 0)
                             yield ServerSentEventMessage(
                                 event="audit", data=json.dumps(record.to_json())
                             )
@@ -92,10 +94,14 @@ class AuditController(Controller):
                         event = await reader.next(keepalive)
                         if event is None:
                             yield ServerSentEventMessage(comment="keep-alive")
-                        elif event.get("event_id", 0) > last and (
-                            user_id is None or event.get("user_id") == user_id
+                        elif (
+                            event.get("event_id") not in sent
+                            and event.get("event_id", 0) > (after_id or 0)
+                            and (user_id is None or event.get("user_id") == user_id)
                         ):
-                            last = event["event_id"]
+                            sent.add(event["event_id"])
+                            if len(sent) > 10_000:
+                                sent.discard(min(sent))
                             yield ServerSentEventMessage(event="audit", data=json.dumps(event))
                 finally:
                     reader.close()
