@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         description="Challenges per user in the window, without an approval, before refusal.",
     )
     rate_delay_initial_seconds: float = Field(
-        30.0, gt=0, description="First refusal delay past the window limit; doubles each time."
+        30.0, gt=0, description="First block past the window limit; each new block doubles."
     )
     rate_delay_max_seconds: float = Field(3600.0, gt=0, description="Longest refusal delay.")
     max_consecutive_failures: int = Field(

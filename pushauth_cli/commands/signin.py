@@ -46,20 +46,23 @@ def challenge_json(state: ChallengeState, *, timed_out: bool = False) -> dict[st
 async def _wait(
     client: PushAuthClient, challenge_id: str, timeout: float
 ) -> tuple[ChallengeState, bool]:
-    """Follow the challenge's event stream until it resolves; ``(state, timed_out)``."""
-    last: ChallengeState | None = None
+    """Follow the challenge's event stream until it resolves; ``(state, timed_out)``.
+
+    A stream that ends early (a proxy's idle cut, say) is opened again until ``timeout``.
+    """
     try:
         async with asyncio.timeout(timeout):
-            async with aclosing(client.watch_challenge(challenge_id)) as states:
-                async for state in states:
-                    last = state
-                    if state.is_resolved:
-                        return state, False
+            while True:
+                async with aclosing(client.watch_challenge(challenge_id)) as states:
+                    async for state in states:
+                        if state.is_resolved:
+                            return state, False
+                await asyncio.sleep(0.2)  # ended while pending: reconnect, gently
     except TimeoutError:
         pass
-    # The stream ended or timed out: read the state once more, it may just have resolved.
+    # Timed out: read the state once more, it may have resolved at the last moment.
     state = await client.call(calls.get_challenge(challenge_id))
-    return state, not state.is_resolved and last is not None
+    return state, not state.is_resolved
 
 
 def _report(state: ChallengeState, *, json: bool, timed_out: bool) -> None:
