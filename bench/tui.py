@@ -20,7 +20,7 @@ from typing import Any
 import keyring
 
 from bench.devices import enroll as enroll_helper
-from bench.keyring_memory import MemoryKeyring
+from tests.support.memory_keyring import MemoryKeyring
 from bench.stats import summary
 from pushauth_server.client import ChallengeState, DeviceIdentity, PushAuthClient, calls
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import typer
 
@@ -13,9 +15,13 @@ from pushauth_server.client import (
     ApiError,
     ClientError,
     NoEnrolledDevice,
+    PushAuthClient,
     ServerUnreachable,
     Unauthorized,
 )
+from pushauth_server.client.calls import Call
+
+T = TypeVar("T")
 
 
 def exit_code_for(error: ClientError) -> ExitCode:
@@ -40,6 +46,18 @@ def hint_for(error: ClientError) -> str | None:
     if isinstance(error, ApiError) and error.code == "challenge_pending":
         return "Wait for it to be answered, or replace it: pushauth signin USER --replace"
     return None
+
+
+def run_call(url: str, api_key: str, call: Call[T]) -> T:
+    """Send one relying-party call; on a client error, report it and exit with its code."""
+
+    async def send() -> T:
+        async with PushAuthClient(url, api_key=api_key) as client:
+            return await client.call(call)
+
+    with client_errors():
+        return asyncio.run(send())
+    raise AssertionError("unreachable")  # pragma: no cover - client_errors exits
 
 
 @contextmanager

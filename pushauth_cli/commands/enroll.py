@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 from typing import Annotated
 
@@ -11,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from pushauth_cli.errors import client_errors
+from pushauth_cli.errors import run_call
 from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl
 from pushauth_cli.render import err, print_json
-from pushauth_server.client import Device, PushAuthClient, calls
+from pushauth_server.client import Device, calls
 
 UserArg = Annotated[str, typer.Argument(help="The user's id at the relying party, e.g. alice.")]
 
@@ -24,23 +23,18 @@ def enroll(
 ) -> None:
     """Issue a single-use enrollment token for USER (valid 10 minutes)."""
 
-    async def issue() -> dict[str, str]:
-        async with PushAuthClient(url, api_key=api_key) as client:
-            token = await client.call(calls.issue_enrollment_token(user))
-        command = (
-            f"pushauth-device enroll --server {shlex.quote(token.server_url)} "
-            f"--token {shlex.quote(token.token)}"
-        )
-        return {
-            "token": token.token,
-            "user_id": token.user_id,
-            "expires_at": token.expires_at,
-            "server_url": token.server_url,
-            "command": command,
-        }
-
-    with client_errors():
-        result = asyncio.run(issue())
+    token = run_call(url, api_key, calls.issue_enrollment_token(user))
+    command = (
+        f"pushauth-device enroll --server {shlex.quote(token.server_url)} "
+        f"--token {shlex.quote(token.token)}"
+    )
+    result = {
+        "token": token.token,
+        "user_id": token.user_id,
+        "expires_at": token.expires_at,
+        "server_url": token.server_url,
+        "command": command,
+    }
     if json:
         print_json(result)
         return
@@ -58,12 +52,7 @@ def devices(
 ) -> None:
     """List USER's devices: name, credential id, enrolled, last used, state."""
 
-    async def fetch() -> list[Device]:
-        async with PushAuthClient(url, api_key=api_key) as client:
-            return await client.call(calls.list_devices(user))
-
-    with client_errors():
-        found = asyncio.run(fetch())
+    found = run_call(url, api_key, calls.list_devices(user))
     if json:
         print_json({"user_id": user, "devices": [_device_json(d) for d in found]})
         return
@@ -93,12 +82,7 @@ def revoke(
         err.print("Not revoked.")
         raise typer.Exit(1)
 
-    async def run() -> Device:
-        async with PushAuthClient(url, api_key=api_key) as client:
-            return await client.call(calls.revoke_device(credential_id))
-
-    with client_errors():
-        device = asyncio.run(run())
+    device = run_call(url, api_key, calls.revoke_device(credential_id))
     if json:
         print_json(_device_json(device))
         return

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pushauth_cli.errors import client_errors
+from pushauth_cli.errors import client_errors, run_call
 from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl
 from pushauth_cli.render import err, fail, print_json, print_json_line
 from pushauth_server.client import PushAuthClient, calls
@@ -44,13 +44,7 @@ def unlock(
     json: Json = False,
 ) -> None:
     """Lift a user's lockout (after "not me" or repeated failures). Recorded in the audit trail."""
-
-    async def run() -> dict[str, Any]:
-        async with PushAuthClient(url, api_key=api_key) as client:
-            return await client.call(calls.unlock_user(user))
-
-    with client_errors():
-        state = asyncio.run(run())
+    state = run_call(url, api_key, calls.unlock_user(user))
     if json:
         print_json(state)
         return
@@ -64,13 +58,7 @@ def status(
     json: Json = False,
 ) -> None:
     """Show a user's push sign-in state: locked or not, until when, failures in a row."""
-
-    async def run() -> dict[str, Any]:
-        async with PushAuthClient(url, api_key=api_key) as client:
-            return await client.call(calls.user_state(user))
-
-    with client_errors():
-        state = asyncio.run(run())
+    state = run_call(url, api_key, calls.user_state(user))
     if json:
         print_json(state)
         return
@@ -185,12 +173,8 @@ def audit(
 
 
 def _verify(url: str, api_key: str, json: bool) -> None:
-    async def run() -> dict[str, Any]:
-        async with PushAuthClient(url, api_key=api_key) as client:
-            return await client.call(calls.verify_audit())
-
-    with client_errors(), err.status("Re-checking every stored signature…"):
-        result = asyncio.run(run())
+    with err.status("Re-checking every stored signature…"):
+        result = run_call(url, api_key, calls.verify_audit())
     if json:
         print_json(result)
     elif result["valid"]:
