@@ -43,7 +43,8 @@ EXIT_HELP = (
 app = typer.Typer(
     name="pushauth-device",
     help="pushauth-device: plays the phone. Holds accounts and their keys (in the OS keyring) "
-    f"and answers approval requests.\n\n{EXIT_HELP}",
+    "and answers approval requests. Run it with no command to open the full-screen "
+    f"authenticator; the commands below are for scripts.\n\n{EXIT_HELP}",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
