@@ -20,9 +20,9 @@ from typing import Any
 import keyring
 
 from bench.devices import enroll as enroll_helper
-from tests.support.memory_keyring import MemoryKeyring
 from bench.stats import summary
 from pushauth_server.client import ChallengeState, DeviceIdentity, PushAuthClient, calls
+from tests.support.memory_keyring import MemoryKeyring
 
 SCREEN_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.001
