@@ -33,7 +33,6 @@ from pushauth_server.client import (
     calls,
     enrollment_proof,
 )
-from pushauth_server.clock import now_ms
 from pushauth_server.protocol import Decision, DenyReason, generate_private_key
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "enroll",
     "find_pending",
     "follow",
-    "is_expired",
     "pending",
     "remove",
     "revoke",
@@ -167,10 +165,6 @@ async def answer(
             raise ChallengeUnavailable(
                 f"Challenge {challenge.challenge_id} is already {status}; nothing was sent."
             ) from exc
-
-
-def is_expired(challenge: PendingChallenge) -> bool:
-    return challenge.expires_at_ms <= now_ms()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

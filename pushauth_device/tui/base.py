@@ -36,6 +36,8 @@ class AuthenticatorBase(App[None]):
     answering: set[str]
     home: HomeScreen
 
+    # Declared here so the mixins type-check; AuthenticatorApp implements each one.
+
     def refresh_home(self) -> None:
         raise NotImplementedError
 

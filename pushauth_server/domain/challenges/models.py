@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from pushauth_server.protocol import (
@@ -55,9 +55,6 @@ class Challenge:
         row["status"] = self.status.value
         row["context_json"] = context_json(self.context)
         return row
-
-    def with_status(self, status: ChallengeStatus, **changes: Any) -> Challenge:
-        return replace(self, status=status, **changes)
 
     def receipt(self, origin: str) -> dict[str, Any] | None:
         """The signed response as a self-contained receipt, or None if there is none."""

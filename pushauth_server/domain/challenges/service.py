@@ -144,7 +144,9 @@ class ChallengeService:
                     if won is not None:
                         replaced.append(won)
                         records.extend(
-                            await self._settle(connection, won, replaced_by=challenge.challenge_id)
+                            await self._settle(
+                                connection, won, replaced_by=challenge.challenge_id, state=state
+                            )
                         )
                 await store.add(connection, challenge)
                 records.append(
