@@ -48,9 +48,14 @@ class HomeScreen(Screen[None]):
         now_ms: int,
         tz: tzinfo | None,
     ) -> None:
-        self.query_one("#idle", Static).update(IDLE if accounts else EMPTY)
-        self.query_one(AccountsTable).show(accounts, states, now_ms=now_ms, tz=tz)
-        self.query_one(DecisionsTable).show(decisions, tz=tz)
+        idle = next(self.query("#idle").results(Static), None)
+        table = next(self.query(AccountsTable).results(), None)
+        history = next(self.query(DecisionsTable).results(), None)
+        if idle is None or table is None or history is None:
+            return  # being composed or torn down (app quitting): the next refresh shows it
+        idle.update(IDLE if accounts else EMPTY)
+        table.show(accounts, states, now_ms=now_ms, tz=tz)
+        history.show(decisions, tz=tz)
 
     @property
     def selected_account(self) -> str | None:
