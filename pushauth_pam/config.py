@@ -167,7 +167,7 @@ def _parse(raw: dict[str, Any], path: Path, *, secret_inline: bool) -> PamConfig
         users=_names(raw, "users"),
         groups=_names(raw, "groups"),
         user_map=dict(user_map),
-        timeout=_seconds(raw, "timeout", 60.0, 3600.0),
+        timeout=_seconds(raw, "timeout", 60.0, 300.0),
         https_timeout=_seconds(raw, "https_timeout", 10.0, 300.0),
         pushinfo=pushinfo,
         prompt=prompt,

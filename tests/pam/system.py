@@ -37,10 +37,11 @@ def build_module(directory: Path) -> Path:
 
 
 @contextlib.contextmanager
-def pam_service(module: Path, *args: str, prefix: str = "pushauth-test-") -> Iterator[str]:
+def pam_service(module: Path, *args: str, name: str | None = None) -> Iterator[str]:
     """An /etc/pam.d service whose auth stack is pam_pushauth.so with ``args``; its name."""
-    name = unique(prefix)
+    name = name or unique("pushauth-test-")
     path = Path("/etc/pam.d") / name
+    assert not path.exists(), path  # never overwrite a real service
     path.write_text(
         f"auth required {module} program={PROGRAM} {' '.join(args)}\n"
         "account required pam_permit.so\n"

@@ -160,7 +160,7 @@ def test_user_outside_users_and_groups_passes_through(
 def test_unknown_unix_user_is_denied_without_a_push(world: PamWorld) -> None:
     world.configure(groups=[], users=[])
     with world.service() as service:
-        status, output = finish(world.pamtester(service, "no-such-user-pushauth"))
+        status, _ = finish(world.pamtester(service, "no-such-user-pushauth"))
     assert status != 0
     [line] = world.decisions()
     assert "decision=denied" in line
