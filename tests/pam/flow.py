@@ -9,10 +9,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pexpect
 
 from tests.integration.helpers import challenge, enroll_device
-from tests.pam.system import NUMBER, UnixUser, decisions, pam_service, write_config
+from tests.pam.system import (
+    NUMBER,
+    PROGRAM,
+    UnixUser,
+    decisions,
+    pam_service,
+    write_config,
+)
 from tests.support.processes import API_KEY, Commands
 
 PUSHAUTH_USER = "alice"
@@ -47,10 +55,22 @@ class PamWorld:
         return write_config(self.config_path, mode=mode, **values)
 
     @contextlib.contextmanager
-    def service(self) -> Iterator[str]:
+    def service(self, program: Path = PROGRAM) -> Iterator[str]:
         args = ("--config", str(self.config_path), "--log-file", str(self.log_file))
-        with pam_service(self.module, *args) as name:
+        with pam_service(self.module, *args, program=program) as name:
             yield name
+
+    def wait_resolved(self, challenge_id: str) -> dict[str, object]:
+        """The relying party's long-poll: returns when the challenge leaves pending."""
+        response = httpx.get(
+            f"{self.commands.server.url}/v1/challenges/{challenge_id}/wait",
+            params={"timeout_seconds": 25},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=40,
+        )
+        response.raise_for_status()
+        data: dict[str, object] = response.json()
+        return data
 
     def pamtester(self, service: str, user: str | None = None) -> pexpect.spawn:
         return pexpect.spawn(

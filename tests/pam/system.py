@@ -37,13 +37,15 @@ def build_module(directory: Path) -> Path:
 
 
 @contextlib.contextmanager
-def pam_service(module: Path, *args: str, name: str | None = None) -> Iterator[str]:
+def pam_service(
+    module: Path, *args: str, name: str | None = None, program: Path = PROGRAM
+) -> Iterator[str]:
     """An /etc/pam.d service whose auth stack is pam_pushauth.so with ``args``; its name."""
     name = name or unique("pushauth-test-")
     path = Path("/etc/pam.d") / name
     assert not path.exists(), path  # never overwrite a real service
     path.write_text(
-        f"auth required {module} program={PROGRAM} {' '.join(args)}\n"
+        f"auth required {module} program={program} {' '.join(args)}\n"
         "account required pam_permit.so\n"
         "session required pam_permit.so\n"
         "password required pam_deny.so\n"

@@ -3,12 +3,14 @@ against a real ``pushauth serve`` and a real enrolled device (keys in gnome-keyr
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.pam.flow import PUSHAUTH_USER, PamWorld, finish, make_world
-from tests.pam.system import UnixUser
+from tests.pam.system import PROGRAM, UnixUser
 from tests.support.processes import Commands
 
 pytestmark = pytest.mark.pam
@@ -109,6 +111,39 @@ def test_prompt_mode_shows_the_number_in_a_prompt_and_waits_for_enter(world: Pam
         status, output = finish(child)
     assert status == 0, output
     assert SUCCESS in output
+
+
+def test_user_going_away_cancels_the_challenge(world: PamWorld) -> None:
+    world.configure(prompt="always")
+    with world.service() as service:
+        child = world.pamtester(service)
+        child.expect("then press Enter")
+        challenge_id = world.pending_challenge()
+        child.close(force=True)  # the terminal is gone: pamtester and its PAM stack end
+        assert world.wait_resolved(challenge_id)["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o757])
+def test_module_refuses_a_program_others_could_replace(
+    world: PamWorld, tmp_path: Path, mode: int
+) -> None:
+    """The module runs the program as root: a program a user could write is a root shell."""
+    program = tmp_path / "bin" / "pushauth-pam"
+    program.parent.mkdir()
+    shutil.copy2(PROGRAM, program)
+    os.chmod(program, 0o755)
+    world.configure(users=["nobody-else"], groups=[])  # the program would let the user pass
+    with world.service(program=program) as service:
+        control, output = finish(world.pamtester(service))
+        assert control == 0, output  # root's, not writable by others: it runs
+        os.chmod(program, mode)
+        writable, _ = finish(world.pamtester(service))
+        os.chmod(program, 0o755)
+        os.chown(program, 65534, 65534)  # owned by nobody
+        not_roots, _ = finish(world.pamtester(service))
+    assert writable != 0
+    assert not_roots != 0
+    assert len(world.decisions()) == 1  # only the control ran the program
 
 
 @pytest.mark.parametrize(
