@@ -61,6 +61,7 @@ def test_ssh_user_sees_the_number_in_the_prompt_and_approval_logs_in(
 ) -> None:
     client = ssh(world, sshd)
     client.expect(PROMPT)  # the number is on the user's screen before anyone answers
+    assert f"({world.user.name}@127.0.0.1) " in str(client.before)  # ssh's own prompt prefix
     code = str(client.match.group(1) + client.match.group(2))
     challenge_id = world.pending_challenge()
     approved = world.commands.device(world.device_home, "approve", challenge_id, "--code", code)
