@@ -100,8 +100,9 @@ static int send_all(int fd, const char *data, size_t length) {
     return 0;
 }
 
-/* Relays one line from the program; returns -1 when the conversation failed. */
-static int relay(pam_handle_t *pamh, int fd, char *line) {
+/* Relays one line from the program; returns -1 when the conversation failed. With PAM_SILENT,
+ * info and error messages are not shown (prompts still are: they carry the number). */
+static int relay(pam_handle_t *pamh, int fd, char *line, int silent) {
     static const struct { const char *tag; int style; } kinds[] = {
         {"info ", PAM_TEXT_INFO},
         {"error ", PAM_ERROR_MSG},
@@ -111,9 +112,10 @@ static int relay(pam_handle_t *pamh, int fd, char *line) {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         size_t n = strlen(kinds[i].tag);
         if (strncmp(line, kinds[i].tag, n) != 0) continue;
+        int prompt = kinds[i].style == PAM_PROMPT_ECHO_ON || kinds[i].style == PAM_PROMPT_ECHO_OFF;
+        if (silent && !prompt) return 0;
         char *answer = NULL;
         int rc = pam_prompt(pamh, kinds[i].style, &answer, "%s", line + n);
-        int prompt = kinds[i].style == PAM_PROMPT_ECHO_ON || kinds[i].style == PAM_PROMPT_ECHO_OFF;
         if (rc != PAM_SUCCESS) {
             free(answer);
             return prompt ? -1 : 0;
@@ -157,7 +159,6 @@ static void child(int fd, const char *program, char **args, char **env) {
 }
 
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-    (void)flags;
     const char *program = PUSHAUTH_PAM_PROGRAM;
     char *args[MAX_ARGS + 3];
     int nargs = 0;
@@ -223,7 +224,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         int failed = 0;
         while ((newline = memchr(start, '\n', used - (size_t)(start - buffer))) != NULL) {
             *newline = '\0';
-            if (!discarding && relay(pamh, fds[0], start) < 0) failed = 1;
+            if (!discarding && relay(pamh, fds[0], start, flags & PAM_SILENT) < 0) failed = 1;
             discarding = 0;
             start = newline + 1;
             if (failed) break;

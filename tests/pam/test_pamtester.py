@@ -113,6 +113,23 @@ def test_prompt_mode_shows_the_number_in_a_prompt_and_waits_for_enter(world: Pam
     assert SUCCESS in output
 
 
+def test_prompt_left_unanswered_cancels_the_challenge_at_the_timeout(world: PamWorld) -> None:
+    """pam_duo issue 52: an unanswered push must not hang the login; the deadline holds even
+    while the prompt is still open on the user's terminal."""
+    world.configure(prompt="always", timeout=5)
+    with world.service() as service:
+        child = world.pamtester(service)
+        child.expect("then press Enter")
+        challenge_id = world.pending_challenge()
+        assert world.wait_resolved(challenge_id)["status"] == "cancelled"  # nobody pressed Enter
+        child.sendline("")
+        status, output = finish(child)
+    assert status != 0
+    assert SUCCESS not in output
+    [line] = world.decisions()
+    assert "decision=timed_out" in line
+
+
 def test_user_going_away_cancels_the_challenge(world: PamWorld) -> None:
     world.configure(prompt="always")
     with world.service() as service:
