@@ -71,8 +71,9 @@ class RelyingPartyApi:
         if not isinstance(decoded, dict):
             raise ServerUnavailable(f"{method} {path}: HTTP {status}, not a JSON object")
         if status >= 400:
-            error = decoded.get("error") if isinstance(decoded.get("error"), dict) else {}
-            assert isinstance(error, dict)
+            error = decoded.get("error")
+            if not isinstance(error, dict):
+                error = {}
             raise ServerRefused(
                 status, str(error.get("code", "http_error")), str(error.get("message", ""))
             )

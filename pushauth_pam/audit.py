@@ -77,7 +77,10 @@ class DecisionLog:
         entry = f"{stamp} pushauth-pam[{os.getpid()}]: {line}\n".encode()
         try:
             fd = os.open(
-                self.log_file or "", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600
+                self.log_file or "",
+                # O_NOFOLLOW: root appending through a symlink someone planted would write anywhere
+                os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                0o600,
             )
         except OSError as exc:
             syslog.syslog(syslog.LOG_ERR, f"cannot open log_file {self.log_file}: {exc.strerror}")

@@ -181,6 +181,27 @@ def test_server_down_follows_the_failmode(
     assert "server_unavailable" in line
 
 
+@pytest.mark.parametrize(
+    ("settings", "code", "shown"),
+    [
+        ({"api_key": "pak_wrong-" + "x" * 40}, "invalid_api_key", "API key is not accepted"),
+        ({"user_map": {}}, "no_enrolled_device", "no device is enrolled"),
+    ],
+)
+def test_a_refusal_denies_even_with_failmode_safe(
+    world: PamWorld, settings: dict[str, object], code: str, shown: str
+) -> None:
+    """Only an unreachable server is an outage; a 4xx answer is a "no" (never fail-open)."""
+    world.configure(failmode="safe", **settings)  # without the map, the Unix name has no device
+    with world.service() as service:
+        status, output = finish(world.pamtester(service))
+    assert status != 0
+    assert shown in output
+    [line] = world.decisions()
+    assert "decision=denied" in line
+    assert f"reason=server_refused:{code}" in line
+
+
 def test_server_lost_while_waiting_follows_the_failmode(world: PamWorld) -> None:
     """pam_duo issue 279: the failmode must apply when the server goes away mid-wait too."""
     world.configure(failmode="safe")

@@ -76,3 +76,12 @@ def test_the_program_imports_only_the_standard_library() -> None:
         in {"httpx", "pydantic", "litestar", "pushauth_server", "pushauth_cli", "rich", "typer"}
     ]
     assert heavy == []
+
+
+def test_log_file_is_not_written_through_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "precious"
+    target.write_text("untouched\n")
+    link = tmp_path / "decisions.log"
+    link.symlink_to(target)
+    DecisionLog(link).record("approved", SSH)
+    assert target.read_text() == "untouched\n"
