@@ -153,7 +153,10 @@ static void child(int fd, const char *program, char **args, char **env) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
+    /* Dispositions set to "ignore" survive exec: give the program the defaults back, so that
+     * the end of the session (SIGHUP) or a SIGTERM still makes it cancel its challenge. */
+    static const int reset[] = {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGCHLD};
+    for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++) signal(reset[i], SIG_DFL);
     execve(program, args, env);
     _exit(3);
 }

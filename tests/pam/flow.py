@@ -15,7 +15,6 @@ import pexpect
 from tests.integration.helpers import challenge, enroll_device
 from tests.pam.system import (
     NUMBER,
-    PROGRAM,
     UnixUser,
     decisions,
     pam_service,
@@ -55,7 +54,7 @@ class PamWorld:
         return write_config(self.config_path, mode=mode, **values)
 
     @contextlib.contextmanager
-    def service(self, program: Path = PROGRAM) -> Iterator[str]:
+    def service(self, program: Path | None = None) -> Iterator[str]:
         args = ("--config", str(self.config_path), "--log-file", str(self.log_file))
         with pam_service(self.module, *args, program=program) as name:
             yield name

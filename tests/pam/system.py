@@ -38,14 +38,16 @@ def build_module(directory: Path) -> Path:
 
 @contextlib.contextmanager
 def pam_service(
-    module: Path, *args: str, name: str | None = None, program: Path = PROGRAM
+    module: Path, *args: str, name: str | None = None, program: Path | None = None
 ) -> Iterator[str]:
-    """An /etc/pam.d service whose auth stack is pam_pushauth.so with ``args``; its name."""
+    """An /etc/pam.d service whose auth stack is pam_pushauth.so with ``args``; its name.
+
+    Without ``program``, the module runs the program path built into it by the install step."""
     name = name or unique("pushauth-test-")
     path = Path("/etc/pam.d") / name
     assert not path.exists(), path  # never overwrite a real service
     path.write_text(
-        f"auth required {module} program={program} {' '.join(args)}\n"
+        f"auth required {module} {f'program={program} ' if program else ''}{' '.join(args)}\n"
         "account required pam_permit.so\n"
         "session required pam_permit.so\n"
         "password required pam_deny.so\n"
