@@ -21,6 +21,7 @@ from msgspec import Struct
 from pushauth_server import __version__
 from pushauth_server.auth import ApiKeyCheck
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.audit import origins as audit_origins
 from pushauth_server.domain.audit.routes import AuditController
 from pushauth_server.domain.challenges.device_routes import DeviceChallengeController
 from pushauth_server.domain.challenges.routes import ChallengeController
@@ -87,7 +88,8 @@ def create_app(settings: Settings) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        fresh = await database.create_schema()
+        fresh = await database.create_schema()  # refuses a database whose audit guards are gone
+        await audit_origins.register(database, settings.origin)
         nonces = services.device_auth.nonces
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)

@@ -1,14 +1,23 @@
-"""Database triggers that make the audit table append-only, on SQLite and PostgreSQL.
+"""Database triggers that keep the audit table append-only and chained, and the start-up check.
 
 The application never updates or deletes an audit row; these triggers make the database refuse
-it as well, so a bug cannot rewrite history. (Someone with the database owner's rights can still
-drop a trigger: ``pushauth audit verify`` re-checks every signed receipt for that case.)
+it as well, so a bug cannot rewrite history. On SQLite, ``recursive_triggers`` is on for every
+connection (storage/database.py), so ``INSERT OR REPLACE`` fires the delete trigger and fails, and
+an UPSERT's ``DO UPDATE`` fires the update trigger and fails. On PostgreSQL a further trigger links
+each new row into the hash chain (storage/audit_chain.py).
+
+Someone with the database owner's rights can still drop or disable a trigger, or rewrite rows:
+:func:`check_triggers` refuses to start the server when a trigger is missing or disabled, and
+``pushauth audit verify`` finds rewritten, deleted or unchained rows (see docs/operations.md for
+the least-privilege PostgreSQL setup that keeps the application's own role from doing either).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, event
+from sqlalchemy import DDL, event, text
+from sqlalchemy import Connection as SyncConnection
 
+from pushauth_server.storage.audit_chain import POSTGRES_DDL, upgrade
 from pushauth_server.storage.tables import audit_events
 
 _SQLITE = [
@@ -22,7 +31,17 @@ _POSTGRES = [
     "BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END; $$ LANGUAGE plpgsql",
     "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
     "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    # TRUNCATE is a statement of its own: no row trigger sees it.
+    "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
+    *POSTGRES_DDL,
 ]
+SQLITE_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete")
+POSTGRES_TRIGGERS = ("audit_events_no_change", "audit_events_no_truncate", "audit_events_chain")
+
+
+class AuditTriggersMissing(RuntimeError):
+    """The audit table's guard triggers are missing or disabled: someone changed the schema."""
 
 
 def _ddl(statement: str) -> DDL:
@@ -33,3 +52,64 @@ for statement in _SQLITE:
     event.listen(audit_events, "after_create", _ddl(statement).execute_if(dialect="sqlite"))
 for statement in _POSTGRES:
     event.listen(audit_events, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
+
+
+def _trigger_name(statement: str) -> str | None:
+    words = statement.split()
+    return words[2] if words[:2] == ["CREATE", "TRIGGER"] else None
+
+
+def prepare(connection: SyncConnection) -> None:
+    """At start-up: chain a database created before the chain, then check every guard.
+
+    Only a database that lacked the chain columns gets guards installed here (it was created by
+    an earlier version); on any other, a missing or disabled trigger stops the start.
+    """
+    if upgrade(connection) and connection.dialect.name == "postgresql":
+        present = _postgres_triggers(connection)
+        for statement in _POSTGRES:
+            if _trigger_name(statement) not in present:
+                connection.execute(text(statement))
+    check_triggers(connection)
+
+
+def _postgres_triggers(connection: SyncConnection) -> dict[str, bool]:
+    rows = connection.execute(
+        text(
+            "SELECT tgname, tgenabled <> 'D' AS enabled FROM pg_trigger "
+            "WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal"
+        )
+    )
+    return {row.tgname: bool(row.enabled) for row in rows}
+
+
+def check_triggers(connection: SyncConnection) -> None:
+    """Raise :class:`AuditTriggersMissing` unless every guard trigger exists and is enabled."""
+    if connection.dialect.name == "postgresql":
+        present = _postgres_triggers(connection)
+        expected: tuple[str, ...] = POSTGRES_TRIGGERS
+        missing = [name for name in expected if name not in present]
+        disabled = [name for name in expected if present.get(name) is False]
+    else:
+        rows = connection.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")
+        )
+        names = {row.name for row in rows}
+        expected = SQLITE_TRIGGERS
+        missing = [name for name in expected if name not in names]
+        disabled = []
+    if missing or disabled:
+        what = "; ".join(
+            part
+            for part in (
+                f"missing: {', '.join(missing)}" if missing else "",
+                f"disabled: {', '.join(disabled)}" if disabled else "",
+            )
+            if part
+        )
+        raise AuditTriggersMissing(
+            f"The audit table's guard triggers are not in place ({what}). Someone with the "
+            "database owner's rights changed the schema: run `pushauth audit verify` against a "
+            "copy, investigate, then restore the triggers as docs/operations.md shows. "
+            "pushauth refuses to start without them."
+        )

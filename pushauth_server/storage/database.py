@@ -47,6 +47,8 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
 
 from pushauth_server import errors
+from pushauth_server.storage import audit_guard
+from pushauth_server.storage.audit_chain import register_sqlite_function
 from pushauth_server.storage.tables import metadata
 
 READERS = 8  # SQLite reader connections (and concurrent read transactions)
@@ -152,11 +154,13 @@ def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=0")  # never wait inside a call: see the module docstring
     cursor.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires delete triggers too
     cursor.close()
+    register_sqlite_function(dbapi_connection)  # the audit hash chain (storage/audit_chain.py)
 
 
 def _create_all(connection: SyncConnection) -> bool:
     new = not inspect(connection).has_table("credentials")
     metadata.create_all(connection)
+    audit_guard.prepare(connection)  # chain an older audit table; refuse missing triggers
     return new
 
 

@@ -109,4 +109,21 @@ audit_events = Table(
     Column("context_json", Text, nullable=True),  # the initiator context shown to the user
     Column("detail_json", Text, nullable=True),
     Column("receipt_json", Text, nullable=True),  # a signed response, verifiable again later
+    # The hash chain (storage/audit_chain.py): the row's place in the chain, the previous row's
+    # hash and this row's. Nullable: rows written before the chain existed have none.
+    Column("seq", BigInteger, nullable=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
+    Index("ux_audit_events_seq", "seq", unique=True),
+)
+
+# Every origin this deployment has served under (devices sign it into each answer): receipts are
+# verified under the origin they carry, and one this deployment never used is reported.
+deployment_origins = Table(
+    "deployment_origins",
+    metadata,
+    Column("origin", String(512), primary_key=True),
+    Column("protocol_version", Integer, nullable=False),
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("source", String(32), nullable=False),  # "served" or "legacy receipts"
 )

@@ -14,18 +14,21 @@ from sqlalchemy import insert
 from pushauth_server.domain.audit.records import AuditRecord
 from pushauth_server.realtime import Notifier
 from pushauth_server.storage import Connection, Database
+from pushauth_server.storage.audit_chain import SQLITE_INSERT
 from pushauth_server.storage.tables import audit_events
 
 AUDIT_CHANNEL = "audit"
 logger = logging.getLogger("pushauth.audit")
 
 
-_INSERT = insert(audit_events).returning(audit_events.c.event_id)
+_INSERT = insert(audit_events).returning(audit_events.c.event_id)  # PostgreSQL: a trigger links
 _encoder = msgspec.json.Encoder()
 
 
 async def append(connection: Connection, record: AuditRecord) -> AuditRecord:
-    result = await connection.execute(_INSERT, record.to_row())
+    """Insert ``record``, linked into the hash chain (storage/audit_chain.py) by the same statement."""
+    statement = SQLITE_INSERT if connection.dialect.name == "sqlite" else _INSERT
+    result = await connection.execute(statement, record.to_row())
     event_id = int(result.scalar_one())
     return AuditRecord(**{**record.__dict__, "event_id": event_id})
 

@@ -35,6 +35,7 @@ class AuditEvent(StrEnum):
     REVOKED_DEVICE_USED = "security.revoked_device_used"
     UNKNOWN_CREDENTIAL = "security.unknown_credential"
     WRONG_ACCOUNT = "security.wrong_account"
+    ORIGIN_ADDED = "deployment.origin_added"
 
 
 class AuditEventOut(msgspec.Struct, kw_only=True):
@@ -51,6 +52,8 @@ class AuditEventOut(msgspec.Struct, kw_only=True):
     context: dict[str, Any] | None
     detail: dict[str, Any] | None
     receipt: dict[str, Any] | None
+    seq: int | None = None  # the row's place in the hash chain (None: before the chain)
+    hash: str | None = None  # the row's chain hash
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +68,9 @@ class AuditRecord:
     detail: dict[str, Any] | None = None
     receipt: dict[str, Any] | None = None
     event_id: int | None = None
+    seq: int | None = None
+    prev_hash: str | None = None
+    row_hash: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -93,6 +99,9 @@ class AuditRecord:
             context=_load(values["context_json"]),
             detail=_load(values["detail_json"]),
             receipt=_load(values["receipt_json"]),
+            seq=values["seq"],
+            prev_hash=values["prev_hash"],
+            row_hash=values["row_hash"],
         )
 
     def to_out(self) -> AuditEventOut:
@@ -111,6 +120,8 @@ class AuditRecord:
             "context": self.context,
             "detail": self.detail,
             "receipt": self.receipt,
+            "seq": self.seq,
+            "hash": self.row_hash,
         }
 
 

@@ -1,4 +1,4 @@
-"""Relying-party routes for the audit trail: list, follow live, verify the receipts."""
+"""Relying-party routes for the audit trail: list, follow live, the chain head, verify."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 from litestar.response import Stream
 from msgspec import Struct
+from sqlalchemy import select
 
-from pushauth_server import sse
-from pushauth_server.domain.audit import store
+from pushauth_server import errors, sse
+from pushauth_server.domain.audit import store, verify
+from pushauth_server.domain.audit.chain import Head
 from pushauth_server.domain.audit.log import AUDIT_CHANNEL
 from pushauth_server.events import routing
 from pushauth_server.realtime import EventReader
 from pushauth_server.services import ServicesDep
+from pushauth_server.storage.tables import audit_events
 
 _encode = msgspec.json.Encoder().encode
 
@@ -37,10 +40,36 @@ class ProblemOut(Struct, kw_only=True):
     problem: str
 
 
+class ChainOut(Struct, kw_only=True):
+    rows: int  # rows with a place in the hash chain
+    before_chain: int  # rows written before this database had the chain (not checkable)
+    head: str | None  # SEQ:HASH of the newest row
+    since_head: str | None  # the recorded head that was checked, if one was given
+
+
 class VerifyOut(Struct, kw_only=True):
     checked: int
     valid: bool
     problems: list[ProblemOut]
+    chain: ChainOut
+
+
+class HeadOut(Struct, kw_only=True):
+    seq: int | None
+    hash: str | None
+    head: str | None  # SEQ:HASH, as `audit verify --since-head` takes it
+    event_id: int | None
+    at_ms: int | None
+
+
+_HEAD = (
+    select(
+        audit_events.c.seq, audit_events.c.row_hash, audit_events.c.event_id, audit_events.c.at_ms
+    )
+    .where(audit_events.c.seq.is_not(None))
+    .order_by(audit_events.c.seq.desc())
+    .limit(1)
+)
 
 
 class AuditController(Controller):
@@ -118,15 +147,53 @@ class AuditController(Controller):
 
         return sse.response(events())
 
-    @post("/verify", status_code=200, summary="Re-check every stored response signature")
-    async def verify(self, services: ServicesDep) -> VerifyOut:
+    @get("/head", summary="The latest row of the audit hash chain, to record elsewhere")
+    async def head(self, services: ServicesDep) -> HeadOut:
+        """``seq`` and ``hash`` of the newest chained row; record ``SEQ:HASH`` outside pushauth
+        (a ticket, a log shipper) and later ``POST /v1/audit/verify?since_head=SEQ:HASH``."""
         async with services.database.read() as connection:
-            checked, problems = await store.verify_receipts(connection, services.settings.origin)
+            row = (await connection.execute(_HEAD)).first()
+        if row is None:
+            return HeadOut(seq=None, hash=None, head=None, event_id=None, at_ms=None)
+        return HeadOut(
+            seq=row.seq,
+            hash=row.row_hash,
+            head=f"{row.seq}:{row.row_hash}",
+            event_id=row.event_id,
+            at_ms=row.at_ms,
+        )
+
+    @post("/verify", status_code=200, summary="Check the hash chain, the receipts and the state")
+    async def verify(
+        self,
+        services: ServicesDep,
+        since_head: Annotated[str | None, Parameter(max_length=100, required=False)] = None,
+    ) -> VerifyOut:
+        """The hash chain (rewritten, deleted, unchained rows; with ``since_head``, that the row
+        recorded then still has its hash), every signed receipt, and the audit trail against the
+        challenges and credentials. ``valid`` is true only when nothing was found."""
+        since: Head | None = None
+        if since_head is not None:
+            try:
+                since = Head.parse(since_head)
+            except ValueError as exc:
+                raise errors.InvalidRequest(f"since_head: {exc}.", field="since_head") from None
+        async with services.database.read() as connection:
+            report = await verify.run(
+                connection, current_origin=services.settings.origin, since=since
+            )
+        chain = report.chain
         return VerifyOut(
-            checked=checked,
-            valid=not problems,
+            checked=report.checked,
+            valid=report.valid,
             problems=[
                 ProblemOut(where=p.where, challenge_id=p.challenge_id, problem=p.problem)
-                for p in problems
+                for p in report.problems
             ],
+            chain=ChainOut(
+                rows=chain.rows,
+                before_chain=chain.before_chain,
+                head=str(chain.head) if chain.head else None,
+                since_head=str(since) if since else None,
+            ),
         )

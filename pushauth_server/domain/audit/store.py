@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.protocol import ChallengeResponse, ChallengeStatus, judge_response, verify
 from pushauth_server.storage import Connection
-from pushauth_server.storage.tables import audit_events, challenges, credentials
+from pushauth_server.storage.tables import audit_events
 
 
 async def events(
@@ -74,6 +75,9 @@ def _message(receipt: dict[str, Any]) -> tuple[ChallengeResponse, str] | str:
         return "the receipt is incomplete"
 
 
+SUPPORTED_RECEIPT_VERSIONS = frozenset({1})
+
+
 def _answer_problem(
     receipt: dict[str, Any] | None,
     keys: dict[str, str],
@@ -104,7 +108,7 @@ def _answer_problem(
         number_matching=challenge.number_matching,
     )
     judged = outcome.reason.value if outcome.reason else None
-    if outcome.status is not status or (reason is not None and judged != reason):
+    if outcome.status is not status or judged != reason:
         return (
             f"recorded as {status.value}{f' ({reason})' if reason else ''} but the signed "
             f"answer means {outcome.status.value}{f' ({judged})' if judged else ''}"
@@ -112,68 +116,92 @@ def _answer_problem(
     return None
 
 
-async def verify_receipts(connection: Connection, origin: str) -> tuple[int, list[Problem]]:
+def _signed_origin(challenge: Challenge, keys: dict[str, str], origins: list[str]) -> str | None:
+    """The origin, of those this deployment used, under which the challenge's answer verifies."""
+    for origin in origins:
+        parsed = _message(challenge.receipt(origin) or {})
+        key = keys.get(challenge.credential_id or "")
+        if isinstance(parsed, tuple) and key is not None:
+            message, signature = parsed
+            if verify(public_key=key, message=message, signature=signature):
+                return origin
+    return None
+
+
+def _receipt_origin_problem(receipt: dict[str, Any], origins: Mapping[str, int]) -> str | None:
+    origin = receipt.get("origin")
+    version = receipt.get("protocol_version", 1)  # receipts from before it was recorded: 1
+    if version not in SUPPORTED_RECEIPT_VERSIONS:
+        return f"signed under protocol version {version!r}, which this server does not know"
+    if isinstance(origin, str) and origin not in origins:
+        return f"signed for origin {origin}, which this deployment has never served under"
+    return None
+
+
+def check_receipts(
+    challenge_rows: list[Challenge],
+    records: list[AuditRecord],
+    keys: dict[str, str],
+    origins: Mapping[str, int],
+) -> tuple[int, list[Problem]]:
     """Re-check every answered challenge and every outcome in the audit trail.
 
-    Every approved or denied challenge must carry a device signature that verifies and whose
-    decision and typed code, judged again, give the recorded outcome; so must every approved,
-    denied or reported row of the audit trail. Rows that cannot be read are reported, not fatal.
+    Every approved or denied challenge must carry a device signature that verifies (under one of
+    the origins this deployment has served under) and whose decision and typed code, judged
+    again, give the recorded outcome; so must every approved, denied or reported row of the audit
+    trail, under the origin its receipt carries, which must be one this deployment used.
     """
-    keys = {
-        row.credential_id: row.public_key
-        for row in await connection.execute(
-            select(credentials.c.credential_id, credentials.c.public_key)
-        )
-    }
     problems: list[Problem] = []
     problem: str | None
     checked = 0
     answered: dict[str, Challenge] = {}
-    rows = await connection.execute(
-        select(challenges).where(challenges.c.status.in_(["approved", "denied"]))
-    )
-    for row in rows:
-        checked += 1
-        where = f"challenge {row.challenge_id}"
-        try:
-            challenge = Challenge.from_row(row)
-        except (ValueError, TypeError, KeyError):
-            problems.append(
-                Problem(where=where, challenge_id=row.challenge_id, problem="unreadable")
-            )
+    known = sorted(origins)
+    for challenge in challenge_rows:
+        if challenge.status not in (ChallengeStatus.APPROVED, ChallengeStatus.DENIED):
             continue
+        checked += 1
         answered[challenge.challenge_id] = challenge
-        problem = _answer_problem(
-            challenge.receipt(origin), keys, challenge, challenge.status, challenge.reason
-        )
+        origin = _signed_origin(challenge, keys, known)
+        if origin is None and challenge.signature is not None:
+            problem = (
+                "the signature does not verify under any origin this deployment has served under"
+                if challenge.credential_id in keys
+                else f"unknown credential {challenge.credential_id}"
+            )
+        else:
+            problem = _answer_problem(
+                challenge.receipt(origin or ""), keys, challenge, challenge.status, challenge.reason
+            )
         if problem:
             problems.append(
-                Problem(where=where, challenge_id=challenge.challenge_id, problem=problem)
+                Problem(
+                    where=f"challenge {challenge.challenge_id}",
+                    challenge_id=challenge.challenge_id,
+                    problem=problem,
+                )
             )
-    rows = await connection.execute(
-        select(audit_events).where(
-            audit_events.c.event.in_([e.value for e in _ANSWERED_EVENTS])
-            | audit_events.c.receipt_json.is_not(None)
-        )
-    )
-    for row in rows:
-        checked += 1
-        where = f"audit event {row.event_id}"
-        try:
-            record = AuditRecord.from_row(row)
-        except (ValueError, TypeError, KeyError):
-            problems.append(
-                Problem(where=where, challenge_id=row.challenge_id, problem="unreadable")
-            )
-            continue
+    for record in records:
         status = _ANSWERED_EVENTS.get(record.event)
+        if status is None and record.receipt is None:
+            continue
+        checked += 1
         if status is None:
             problem = f"{record.event.value} should carry no signed answer"
         else:
-            reason = "not_me" if record.event is AuditEvent.CHALLENGE_NOT_ME else None
+            reason = (record.detail or {}).get("reason")
+            if record.event is AuditEvent.CHALLENGE_NOT_ME:
+                reason = "not_me"
             problem = _answer_problem(
                 record.receipt, keys, answered.get(record.challenge_id or ""), status, reason
             )
+            if problem is None and record.receipt is not None:
+                problem = _receipt_origin_problem(record.receipt, origins)
         if problem:
-            problems.append(Problem(where=where, challenge_id=record.challenge_id, problem=problem))
+            problems.append(
+                Problem(
+                    where=f"audit event {record.event_id}",
+                    challenge_id=record.challenge_id,
+                    problem=problem,
+                )
+            )
     return checked, problems

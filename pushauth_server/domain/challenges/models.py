@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
     ChallengeContext,
     ChallengeResponse,
     ChallengeStatus,
@@ -76,7 +77,12 @@ class Challenge:
             reason="not_me" if self.response_reason == "not_me" else "",
             verification_code=self.response_code or "",
         )
-        return {**dict(message.fields()), "signature": self.signature}
+        # The origin is among the fields; the protocol version says how they were encoded.
+        return {
+            **dict(message.fields()),
+            "signature": self.signature,
+            "protocol_version": PROTOCOL_VERSION,
+        }
 
     def response_message(
         self,

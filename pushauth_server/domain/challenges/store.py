@@ -29,6 +29,7 @@ from pushauth_server.domain.devices.models import Credential
 from pushauth_server.domain.limits.policy import LimitState
 from pushauth_server.protocol import ChallengeStatus
 from pushauth_server.storage import Connection
+from pushauth_server.storage.audit_chain import CONTENT_FIELDS, SQLITE_INSERT
 from pushauth_server.storage.tables import audit_events, challenges, credentials, user_limits
 
 PENDING = ChallengeStatus.PENDING.value
@@ -52,7 +53,7 @@ _COUNT_SINCE = select(func.count()).where(
     _C.user_id == bindparam("user_id"), _C.created_at_ms >= bindparam("since_ms")
 )
 _INSERT = insert(challenges)
-_INSERT_AUDIT = insert(audit_events).returning(audit_events.c.event_id)
+_INSERT_AUDIT = SQLITE_INSERT  # the audit row, linked into the hash chain as it is inserted
 
 # --- creating: one read for every rule ----------------------------------------------------------
 
@@ -151,7 +152,7 @@ async def add(connection: Connection, challenge: Challenge) -> None:
 # PostgreSQL takes the new challenge and its audit row in one statement (a data-modifying CTE);
 # SQLite, which has none, in two.
 _CHALLENGE_COLUMNS = tuple(c.name for c in challenges.c)
-_AUDIT_COLUMNS = tuple(c.name for c in audit_events.c if c.name != "event_id")
+_AUDIT_COLUMNS = CONTENT_FIELDS  # the chain columns are filled by a trigger
 _new = (
     insert(challenges)
     .values(
