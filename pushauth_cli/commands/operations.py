@@ -120,7 +120,10 @@ def _follow(client: PushAuthClient, user: str | None, after_id: int | None, json
 def audit(
     user: Annotated[
         str | None,
-        typer.Argument(help="Only this user's events; or the word `verify` to re-check receipts."),
+        typer.Argument(
+            help="Only this user's events; or `verify` (check the trail) or `head` (print the "
+            "chain head to record elsewhere)."
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only events since: 30m, 2h, 7d, or an ISO 8601 time.")
@@ -128,17 +131,34 @@ def audit(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep streaming new events as they happen.")
     ] = False,
+    since_head: Annotated[
+        str | None,
+        typer.Option(
+            "--since-head",
+            help="With `verify`: a head recorded earlier by `pushauth audit head` (SEQ:HASH); "
+            "proves nothing up to it changed since.",
+        ),
+    ] = None,
     url: ServerUrl = DEFAULT_SERVER_URL,
     api_key: ApiKey = "",
     json: Json = False,
 ) -> None:
-    """List security events. `pushauth audit verify` re-checks every signed response.
+    """List security events; `audit verify` checks the trail; `audit head` prints its head.
+
+    `audit verify` checks the hash chain (rewritten, deleted or unchained rows), every signed
+    response, and the trail against the challenges and devices; it exits 0 when nothing was
+    found and 1 otherwise. `audit head` prints SEQ:HASH of the newest row: record it somewhere
+    pushauth cannot write (a ticket, a log shipper, cron mail), and later run
+    `pushauth audit verify --since-head SEQ:HASH` to prove nothing up to it changed.
 
     With --json: one JSON object {"events": [...]}; with --follow --json, one JSON object per
-    line. `audit verify` exits 0 when every signature verifies and 1 when one does not.
+    line.
     """
     if user == "verify":
-        _verify(url, api_key, json)
+        _verify(url, api_key, json, since_head)
+        return
+    if user == "head":
+        _head(url, api_key, json)
         return
     since_ms = parse_since(since) if since else None
 
@@ -172,15 +192,36 @@ def audit(
     err.print(table)
 
 
-def _verify(url: str, api_key: str, json: bool) -> None:
-    with err.status("Re-checking every stored signature…"):
-        result = run_call(url, api_key, calls.verify_audit())
+def _head(url: str, api_key: str, json: bool) -> None:
+    result = run_call(url, api_key, calls.audit_head())
+    if json:
+        print_json(result)
+    elif result["head"] is None:
+        err.print("The audit trail has no chained row yet.")
+    else:
+        print(result["head"])  # stdout alone: `pushauth audit head >> heads.log` records it
+
+
+def _verify(url: str, api_key: str, json: bool, since_head: str | None) -> None:
+    with err.status("Checking the hash chain, every signature and the recorded state…"):
+        result = run_call(url, api_key, calls.verify_audit(since_head))
     if json:
         print_json(result)
     elif result["valid"]:
-        err.print(f"[green]All {result['checked']} signed responses verify.[/]")
+        chain = result.get("chain") or {}
+        err.print(
+            f"[green]The audit trail verifies: {chain.get('rows', 0)} chained rows"
+            + (f" up to {escape(str(chain['head']))}" if chain.get("head") else "")
+            + (f", unchanged since {escape(since_head)}" if since_head else "")
+            + f"; {result['checked']} checks.[/]"
+        )
+        if chain.get("before_chain"):
+            err.print(
+                f"[yellow]{chain['before_chain']} older rows were written before the hash chain "
+                "existed: their receipts were checked, their order and completeness cannot be.[/]"
+            )
     else:
-        fail(f"{len(result['problems'])} of {result['checked']} signed responses do not verify:")
+        fail(f"{len(result['problems'])} problems in the audit trail:")
         for problem in result["problems"]:
             err.print(f"  {escape(problem['where'])}: {escape(problem['problem'])}")
     if not result["valid"]:

@@ -207,5 +207,12 @@ def audit_events(
 AUDIT_STREAM_PATH = "/v1/audit/stream"
 
 
-def verify_audit() -> Call[dict[str, Any]]:
-    return Call(method="POST", path="/v1/audit/verify", auth="api_key", parse=dict)
+def verify_audit(since_head: str | None = None) -> Call[dict[str, Any]]:
+    params: dict[str, str | float] = {} if since_head is None else {"since_head": since_head}
+    return Call(
+        method="POST", path="/v1/audit/verify", auth="api_key", params=params, parse=dict
+    )
+
+
+def audit_head() -> Call[dict[str, Any]]:
+    return Call(method="GET", path="/v1/audit/head", auth="api_key", parse=dict)
