@@ -21,6 +21,7 @@ from msgspec import Struct
 from pushauth_server import __version__
 from pushauth_server.auth import ApiKeyCheck
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.audit import noise
 from pushauth_server.domain.audit import origins as audit_origins
 from pushauth_server.domain.audit.routes import AuditController
 from pushauth_server.domain.challenges.device_routes import DeviceChallengeController
@@ -68,6 +69,14 @@ async def _sweep(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+async def _flush_failures(services: Services) -> None:
+    """At shutdown: write the failure counts still held in memory (domain/audit/noise.py)."""
+    try:
+        await services.audit.failures.flush(everything=True)
+    except Exception:
+        logger.exception("could not write the last aggregated audit rows")
+
+
 def create_app(settings: Settings) -> Litestar:
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
@@ -94,12 +103,15 @@ def create_app(settings: Settings) -> Litestar:
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
         sweeper = asyncio.create_task(_sweep(services))
+        failures = asyncio.create_task(services.audit.failures.run())
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, failures):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await _flush_failures(services)
             if isinstance(nonces, MemoryNonceStore):
                 try:
                     await persist(database, nonces)
@@ -137,6 +149,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[health, relying_party, device],
         plugins=[channels],
         lifespan=[lifespan],
+        middleware=[noise.middleware(services.audit.limiter)],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_bytes,

@@ -8,6 +8,7 @@ typed structs, encoded once by the publisher; subscribers get the bytes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,8 @@ from pushauth_server import events
 from pushauth_server.domain.challenges.schemas import ChallengeOut
 from pushauth_server.settings import Settings
 
+logger = logging.getLogger("pushauth.realtime")
+
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
     if settings.channels_backend == "redis":
@@ -29,6 +32,14 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+
+
+def _publish_failed(exc: Exception, channels: tuple[str, ...]) -> None:
+    logger.warning(
+        "could not publish an event on %s (%s): delivery catches up when streams re-read",
+        ", ".join(channel.split(":", 1)[0] for channel in channels),
+        type(exc).__name__,
+    )
 
 
 def user_channel(user_id: str) -> str:
@@ -44,8 +55,16 @@ class Notifier:
         self._channels = channels
 
     async def publish_bytes(self, data: bytes, *channels: str) -> None:
-        """Publish already-encoded bytes (encode once, then publish to every channel)."""
-        await self._channels.wait_published(data, list(channels))
+        """Publish already-encoded bytes (encode once, then publish to every channel).
+
+        Never raises: what is published was committed first, and the committed state is the
+        answer (a failed publish must not turn a 201 into a 500). A failure is logged; streams
+        catch up by reading the database again (docs/operations.md, "Real-time delivery").
+        """
+        try:
+            await self._channels.wait_published(data, list(channels))
+        except Exception as exc:  # noqa: BLE001 - any backend failure (Redis down, shutdown)
+            _publish_failed(exc, channels)
 
     async def publish(self, event: events.UserEvent | ChallengeOut, *channels: str) -> None:
         await self.publish_bytes(events.encode(event), *channels)

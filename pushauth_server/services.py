@@ -38,7 +38,12 @@ class Services:
         notifier: Notifier,
         nonces: NonceStore | None = None,
     ) -> Services:
-        audit = AuditLog(database, notifier)
+        audit = AuditLog(
+            database,
+            notifier,
+            failed_requests_per_minute=settings.failed_requests_per_minute,
+            failure_rows_per_minute=settings.failure_rows_per_minute,
+        )
         if nonces is None:
             nonces = nonce_store(settings.channels_backend, settings.redis_url, database)
         return cls(

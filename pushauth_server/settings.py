@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     )
     failure_lock_seconds: float = Field(900.0, gt=0, description="Length of that lockout.")
 
+    # Bounded noise (domain/audit/noise.py): what failed requests may cost.
+    failed_requests_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Failed authentications from one client address in a minute before it is "
+        "answered 429 until the minute ends.",
+    )
+    failure_rows_per_minute: int = Field(
+        600,
+        ge=1,
+        description="Audit rows that failed requests may write per minute, in all; past it they "
+        "are counted in one security.failures_suppressed row.",
+    )
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:

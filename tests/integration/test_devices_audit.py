@@ -88,7 +88,9 @@ async def test_response_signed_before_revocation_is_refused(commands: Commands) 
             await device.call(calls.pending_challenges())
     assert challenge(commands, created.challenge_id)["status"] == "pending"
     events = [e["event"] for e in audit_events(commands, "yuri")]
-    assert events.count("security.revoked_device_used") == 2
+    # Both attempts are counted; the second, within the same minute from the same address, is
+    # held to be written as one counted row when the minute ends (bounded noise).
+    assert events.count("security.revoked_device_used") == 1
 
 
 async def test_audit_rows_for_each_event_and_verify_detects_tampering(
@@ -174,7 +176,10 @@ def test_audit_follow_streams_live(commands: Commands) -> None:
             if "Following" in line:
                 break
         assert commands.pushauth("enroll", "amy").returncode == 0
+        # (the backlog holds the start-up's deployment.origin_added row first)
         event = json.loads(follower.stdout.readline())
+        while event["event"] == "deployment.origin_added":
+            event = json.loads(follower.stdout.readline())
         assert event["event"] == "enrollment.token_issued"
         assert event["user_id"] == "amy"
     finally:

@@ -31,7 +31,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
-    async with running_harness(tmp_path_factory.mktemp("validation")) as started:
+    # A hundred refused requests from one address: above the per-address limit of a real server.
+    async with running_harness(
+        tmp_path_factory.mktemp("validation"), failed_requests_per_minute=10_000
+    ) as started:
         yield started
 
 

@@ -11,6 +11,7 @@ import logging
 import msgspec
 from sqlalchemy import insert
 
+from pushauth_server.domain.audit.noise import Aggregator, ClientLimiter, client_address
 from pushauth_server.domain.audit.records import AuditRecord
 from pushauth_server.realtime import Notifier
 from pushauth_server.storage import Connection, Database
@@ -34,16 +35,34 @@ async def append(connection: Connection, record: AuditRecord) -> AuditRecord:
 
 
 class AuditLog:
-    def __init__(self, database: Database, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        database: Database,
+        notifier: Notifier,
+        *,
+        failed_requests_per_minute: int = 30,
+        failure_rows_per_minute: int = 600,
+    ) -> None:
         self._db = database
         self._notifier = notifier
+        # Failed requests: counted per client address, folded into counted rows (noise.py).
+        self.limiter = ClientLimiter(failed_requests_per_minute)
+        self.failures = Aggregator(write=self._write, rows_per_minute=failure_rows_per_minute)
 
     async def publish(self, records: list[AuditRecord]) -> None:
         for record in records:
             await self._notifier.publish_bytes(_encoder.encode(record.to_out()), AUDIT_CHANNEL)
 
     async def record(self, record: AuditRecord) -> None:
-        """Append ``record`` in its own transaction (used for requests that are rejected)."""
+        """A rejected request: counted against its client address, and written as
+        :mod:`.noise` allows (the first of a kind at once, repeats folded into a count)."""
+        address = client_address.get()
+        if address is not None:
+            self.limiter.fail(address)
+        await self.failures.failed(record, address)
+
+    async def _write(self, record: AuditRecord) -> None:
+        """Append ``record`` in its own transaction."""
         try:
             async with self._db.write() as connection:
                 written = await append(connection, record)

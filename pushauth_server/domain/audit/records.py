@@ -36,6 +36,7 @@ class AuditEvent(StrEnum):
     UNKNOWN_CREDENTIAL = "security.unknown_credential"
     WRONG_ACCOUNT = "security.wrong_account"
     ORIGIN_ADDED = "deployment.origin_added"
+    FAILURES_SUPPRESSED = "security.failures_suppressed"
 
 
 class AuditEventOut(msgspec.Struct, kw_only=True):
