@@ -70,9 +70,9 @@ async def _sweep(services: Services) -> None:
 
 
 async def _flush_failures(services: Services) -> None:
-    """At shutdown: write the failure counts still held in memory (domain/audit/noise.py)."""
+    """At shutdown: write the audit rows still held in memory (domain/audit/log.py)."""
     try:
-        await services.audit.failures.flush(everything=True)
+        await services.audit.close()
     except Exception:
         logger.exception("could not write the last aggregated audit rows")
 
@@ -103,7 +103,7 @@ def create_app(settings: Settings) -> Litestar:
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
         sweeper = asyncio.create_task(_sweep(services))
-        failures = asyncio.create_task(services.audit.failures.run())
+        failures = asyncio.create_task(services.audit.run())
         try:
             yield
         finally:

@@ -63,7 +63,7 @@ class Notifier:
         """
         try:
             await self._channels.wait_published(data, list(channels))
-        except Exception as exc:  # noqa: BLE001 - any backend failure (Redis down, shutdown)
+        except Exception as exc:
             _publish_failed(exc, channels)
 
     async def publish(self, event: events.UserEvent | ChallengeOut, *channels: str) -> None:

@@ -209,9 +209,7 @@ AUDIT_STREAM_PATH = "/v1/audit/stream"
 
 def verify_audit(since_head: str | None = None) -> Call[dict[str, Any]]:
     params: dict[str, str | float] = {} if since_head is None else {"since_head": since_head}
-    return Call(
-        method="POST", path="/v1/audit/verify", auth="api_key", params=params, parse=dict
-    )
+    return Call(method="POST", path="/v1/audit/verify", auth="api_key", params=params, parse=dict)
 
 
 def audit_head() -> Call[dict[str, Any]]:

@@ -76,7 +76,7 @@ _COLUMNS = ", ".join(CONTENT_FIELDS)
 _PARAMS = ", ".join(f":{name}" for name in CONTENT_FIELDS)
 _HEAD = "SELECT {what} FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
 SQLITE_INSERT = text(
-    f"INSERT INTO audit_events ({_COLUMNS}, seq, prev_hash, row_hash) "
+    f"INSERT INTO audit_events ({_COLUMNS}, seq, prev_hash, row_hash) "  # noqa: S608 - constants
     f"SELECT {_PARAMS}, head.seq, head.prev, "
     f"pushauth_audit_link(head.seq, {_PARAMS}, head.prev) "
     f"FROM (SELECT coalesce(({_HEAD.format(what='seq')}), 0) + 1 AS seq, "
@@ -112,7 +112,7 @@ POSTGRES_DDL = [
     "LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN value IS NULL THEN ''::bytea ELSE "
     "int2send(octet_length(convert_to(name, 'UTF8'))::int2) || convert_to(name, 'UTF8') || "
     "int4send(octet_length(convert_to(value, 'UTF8'))) || convert_to(value, 'UTF8') END $$",
-    "CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$ "  # noqa: S608
     "DECLARE last_seq bigint; last_hash text; "
     f"BEGIN PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY}); "
     "SELECT seq, row_hash INTO last_seq, last_hash FROM audit_events "

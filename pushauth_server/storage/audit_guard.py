@@ -92,7 +92,10 @@ def check_triggers(connection: SyncConnection) -> None:
         disabled = [name for name in expected if present.get(name) is False]
     else:
         rows = connection.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")
+            text(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+            )
         )
         names = {row.name for row in rows}
         expected = SQLITE_TRIGGERS

@@ -50,6 +50,7 @@ from pushauth_server import errors
 from pushauth_server.storage import audit_guard
 from pushauth_server.storage.audit_chain import register_sqlite_function
 from pushauth_server.storage.tables import metadata
+from pushauth_server.storage.unreachable import busy_when_unreachable
 
 READERS = 8  # SQLite reader connections (and concurrent read transactions)
 POOL_TIMEOUT_SECONDS = 30.0  # waiting longer than this for a connection: 503 server_busy
@@ -233,7 +234,7 @@ class Database:
         """A transaction on the writer; committed on success, rolled back on error."""
         if self._sqlite is None:
             assert self._async is not None
-            async with self._async.begin() as connection:
+            async with busy_when_unreachable(), self._async.begin() as connection:
                 yield connection
             return
         async with self._sqlite_write() as sync_connection:
@@ -263,7 +264,7 @@ class Database:
         """A connection for reads (each statement sees what was committed before it)."""
         if self._sqlite is None:
             assert self._async is not None
-            async with self._async.connect() as connection:
+            async with busy_when_unreachable(), self._async.connect() as connection:
                 yield connection
             return
         await _acquire(self._readers)

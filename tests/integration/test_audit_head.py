@@ -19,7 +19,8 @@ def test_a_recorded_head_proves_the_trail_and_catches_a_cut(commands: Commands) 
     verified = commands.pushauth("audit", "verify", "--since-head", head, "--json")
     assert verified.returncode == 0, verified.stdout
     result = json.loads(verified.stdout)
-    assert result["valid"] is True and result["chain"]["since_head"] == head
+    assert result["valid"] is True
+    assert result["chain"]["since_head"] == head
 
     # The newest rows are cut away: the chain alone still looks whole, the recorded head does not.
     with sqlite3.connect(commands.server.workdir / "pushauth.db") as connection:
@@ -35,4 +36,5 @@ def test_a_recorded_head_proves_the_trail_and_catches_a_cut(commands: Commands) 
 def test_a_malformed_head_is_a_clear_error(commands: Commands) -> None:
     result = commands.pushauth("audit", "verify", "--since-head", "yesterday")
     assert result.returncode != 0
-    assert "SEQ:HASH" in result.stderr and "Traceback" not in result.stderr
+    assert "SEQ:HASH" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from pushauth_server.clock import new_id
 from pushauth_server.client import DeviceIdentity
+from pushauth_server.clock import new_id
 from pushauth_server.protocol import generate_private_key
 from pushauth_server.storage import Database, tables
 from tests.server.conftest import Harness, assert_error, running_harness
@@ -28,9 +28,7 @@ async def _failure_rows(tmp_path: Path) -> list[dict[str, Any]]:
             rows = await connection.execute(
                 select(tables.audit_events).where(tables.audit_events.c.event.like("security.%"))
             )
-            return [
-                {"event": r.event, "detail": json.loads(r.detail_json or "{}")} for r in rows
-            ]
+            return [{"event": r.event, "detail": json.loads(r.detail_json or "{}")} for r in rows]
     finally:
         await db.dispose()
 
@@ -63,7 +61,8 @@ async def test_repeated_failures_are_one_row_then_one_counted_row(tmp_path: Path
         ("security.invalid_api_key", 1),
         ("security.invalid_api_key", 9),
     ]
-    assert rows[1]["detail"]["repeated"] is True and rows[1]["detail"]["client"]
+    assert rows[1]["detail"]["repeated"] is True
+    assert rows[1]["detail"]["client"]
 
 
 async def test_a_client_that_keeps_failing_gets_429_before_any_database_work(
@@ -71,7 +70,9 @@ async def test_a_client_that_keeps_failing_gets_429_before_any_database_work(
 ) -> None:
     async with running_harness(tmp_path, failed_requests_per_minute=5) as harness:
         for _ in range(5):
-            assert_error(await harness.client.get("/v1/audit", headers=BAD_KEY), 401, "invalid_api_key")
+            assert_error(
+                await harness.client.get("/v1/audit", headers=BAD_KEY), 401, "invalid_api_key"
+            )
         with statements(harness) as seen:
             refused = await harness.client.get("/v1/audit", headers=BAD_KEY)
             # Even a good request from that address waits out the minute.

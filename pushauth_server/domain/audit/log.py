@@ -6,13 +6,15 @@ transaction commits, for ``pushauth audit --follow``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 
 import msgspec
 from sqlalchemy import insert
 
 from pushauth_server.domain.audit.noise import Aggregator, ClientLimiter, client_address
-from pushauth_server.domain.audit.records import AuditRecord
+from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.realtime import Notifier
 from pushauth_server.storage import Connection, Database
 from pushauth_server.storage.audit_chain import SQLITE_INSERT
@@ -27,7 +29,7 @@ _encoder = msgspec.json.Encoder()
 
 
 async def append(connection: Connection, record: AuditRecord) -> AuditRecord:
-    """Insert ``record``, linked into the hash chain (storage/audit_chain.py) by the same statement."""
+    """Insert ``record``, linked into the hash chain by the same statement (audit_chain.py)."""
     statement = SQLITE_INSERT if connection.dialect.name == "sqlite" else _INSERT
     result = await connection.execute(statement, record.to_row())
     event_id = int(result.scalar_one())
@@ -48,6 +50,8 @@ class AuditLog:
         # Failed requests: counted per client address, folded into counted rows (noise.py).
         self.limiter = ClientLimiter(failed_requests_per_minute)
         self.failures = Aggregator(write=self._write, rows_per_minute=failure_rows_per_minute)
+        self._unwritten: deque[AuditRecord] = deque(maxlen=10_000)
+        self._lost = 0
 
     async def publish(self, records: list[AuditRecord]) -> None:
         for record in records:
@@ -62,11 +66,66 @@ class AuditLog:
         await self.failures.failed(record, address)
 
     async def _write(self, record: AuditRecord) -> None:
-        """Append ``record`` in its own transaction."""
+        """Append ``record`` in its own transaction; if the database cannot take it now, keep it
+        (in memory, bounded) to write again, and log it in full meanwhile."""
         try:
             async with self._db.write() as connection:
                 written = await append(connection, record)
-        except Exception:  # never let auditing turn a 4xx into a 500; but say so loudly
-            logger.exception("could not write audit record %s", record.event)
+        except Exception as exc:  # never let auditing turn a 4xx into a 500; but say so loudly
+            self._keep(record, exc)
             return
         await self.publish([written])
+
+    @property
+    def kept(self) -> int:
+        """Rows held in memory because the database could not take them yet."""
+        return len(self._unwritten)
+
+    def _keep(self, record: AuditRecord, exc: Exception) -> None:
+        if len(self._unwritten) == self._unwritten.maxlen:
+            self._lost += 1  # the oldest kept row falls out: counted, and said in the trail later
+        self._unwritten.append(record)
+        logger.error(
+            "could not write audit record %s (%s); kept in memory to write again: %s",
+            record.event.value,
+            type(exc).__name__,
+            _encoder.encode(record.to_out()).decode(),
+        )
+
+    async def write_kept(self) -> None:
+        """Write the rows kept while the database was unreachable, oldest first."""
+        while self._unwritten:
+            record = self._unwritten[0]
+            try:
+                async with self._db.write() as connection:
+                    written = await append(connection, record)
+            except Exception:  # still unreachable: the next tick tries again
+                return
+            self._unwritten.popleft()
+            await self.publish([written])
+        if self._lost:
+            lost, self._lost = self._lost, 0
+            await self._write(AuditRecord(event=AuditEvent.AUDIT_ROWS_LOST, detail={"count": lost}))
+
+    async def tick(self) -> None:
+        await self.failures.flush()
+        await self.write_kept()
+
+    async def run(self, interval: float = 5.0) -> None:
+        """Forever: write ended failure windows and rows kept while the database was away."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.tick()
+            except Exception:
+                logger.exception("could not write pending audit rows")
+
+    async def close(self) -> None:
+        """At shutdown: write what is still held in memory (what cannot be written is logged)."""
+        await self.failures.flush(everything=True)
+        await self.write_kept()
+        if self._unwritten:
+            logger.error(
+                "%d audit records could not be written before shutdown; each was logged above",
+                len(self._unwritten),
+            )

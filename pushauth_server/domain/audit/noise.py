@@ -22,7 +22,6 @@ with several processes each applies its own bound. Pending counts are written at
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import logging
@@ -73,9 +72,7 @@ class ClientLimiter:
     def fail(self, address: str, now: int | None = None) -> None:
         now = now_ms() if now is None else now
         if len(self._windows) > 100_000:  # many addresses: forget the ended windows
-            self._windows = {
-                a: w for a, w in self._windows.items() if now - w.start_ms < WINDOW_MS
-            }
+            self._windows = {a: w for a, w in self._windows.items() if now - w.start_ms < WINDOW_MS}
         self._window(address, now).count += 1
 
 
@@ -158,14 +155,6 @@ class Aggregator:
                     detail={"counts": counts, "count": sum(counts.values())},
                 )
             )
-
-    async def run(self, interval: float = 5.0) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.flush()
-            except Exception:  # the next flush tries again; the counts are kept
-                logger.exception("could not write aggregated audit rows")
 
 
 def refused(retry_after: int) -> errors.RateLimited:

@@ -37,6 +37,7 @@ class AuditEvent(StrEnum):
     WRONG_ACCOUNT = "security.wrong_account"
     ORIGIN_ADDED = "deployment.origin_added"
     FAILURES_SUPPRESSED = "security.failures_suppressed"
+    AUDIT_ROWS_LOST = "audit.rows_lost"  # kept in memory while the database was away, and lost
 
 
 class AuditEventOut(msgspec.Struct, kw_only=True):

@@ -231,9 +231,7 @@ def _challenges(rows: list[Any], problems: list[Problem]) -> list[Challenge]:
     return found
 
 
-async def run(
-    connection: Connection, *, current_origin: str, since: Head | None = None
-) -> Report:
+async def run(connection: Connection, *, current_origin: str, since: Head | None = None) -> Report:
     """Every check, over one read of the audit trail, the challenges and the credentials."""
     audit_rows = list(await connection.execute(select(audit_events)))
     challenge_rows = list(await connection.execute(select(challenges)))
