@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +29,52 @@ async def for_user(connection: AsyncConnection, user_id: str) -> list[Credential
         .order_by(credentials.c.created_at_ms)
     )
     return [Credential.from_row(row) for row in rows]
+
+
+async def all_devices(connection: AsyncConnection) -> list[Credential]:
+    rows = await connection.execute(
+        select(credentials).order_by(credentials.c.user_id, credentials.c.created_at_ms)
+    )
+    return [Credential.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserSummary:
+    """A user the server knows: one who has, or had, an enrolled device."""
+
+    user_id: str
+    active_devices: int
+    revoked_devices: int
+    last_used_at_ms: int | None
+
+
+async def users(connection: AsyncConnection) -> list[UserSummary]:
+    active = func.count().filter(credentials.c.revoked_at_ms.is_(None))
+    rows = await connection.execute(
+        select(
+            credentials.c.user_id,
+            active.label("active"),
+            func.count().label("total"),
+            func.max(credentials.c.last_used_at_ms).label("last_used"),
+        )
+        .group_by(credentials.c.user_id)
+        .order_by(credentials.c.user_id)
+    )
+    return [
+        UserSummary(
+            user_id=row.user_id,
+            active_devices=int(row.active),
+            revoked_devices=int(row.total) - int(row.active),
+            last_used_at_ms=row.last_used,
+        )
+        for row in rows
+    ]
+
+
+async def has_any(connection: AsyncConnection, user_id: str) -> bool:
+    """Whether any device, active or revoked, was ever enrolled for ``user_id``."""
+    query = select(credentials.c.credential_id).where(credentials.c.user_id == user_id).limit(1)
+    return (await connection.execute(query)).first() is not None
 
 
 async def count_active(connection: AsyncConnection, user_id: str) -> int:

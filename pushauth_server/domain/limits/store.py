@@ -35,6 +35,10 @@ async def get(connection: AsyncConnection, user_id: str) -> LimitState:
     return LimitState(**{c.name: getattr(row, c.name) for c in user_limits.c})
 
 
+async def exists(connection: AsyncConnection, user_id: str) -> bool:
+    return (await connection.execute(_SELECT, {"user_id": user_id})).first() is not None
+
+
 async def save(connection: AsyncConnection, state: LimitState) -> None:
     values = asdict(state)
     user_id = values.pop("user_id")
