@@ -53,6 +53,21 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[Text]], width: int) -
     return kept
 
 
+def widths(
+    columns: Sequence[Column], rows: Sequence[Sequence[Text]], shown: Sequence[int], width: int
+) -> list[int]:
+    """Each shown column's width: ids and unwrapped columns whole, the rest share what is left."""
+    natural = [_natural(columns[i], [row[i] for row in rows]) for i in shown]
+    needed = [_needed(columns[i], [row[i] for row in rows]) for i in shown]
+    room = width - 2 * (len(shown) - 1)
+    if sum(natural) <= room:
+        return natural
+    spare = max(0, room - sum(needed))
+    slack = [n - m for n, m in zip(natural, needed, strict=True)]
+    total_slack = sum(slack) or 1
+    return [m + spare * s // total_slack for m, s in zip(needed, slack, strict=True)]
+
+
 def render(
     console: Console,
     columns: Sequence[Column],
@@ -61,8 +76,13 @@ def render(
     title: str | None = None,
     notes: Console | None = None,
 ) -> None:
-    """Print ``rows`` on ``console``; say on ``notes`` which columns did not fit."""
+    """Print ``rows`` on ``console``; say on ``notes`` which columns did not fit.
+
+    Should even the essential columns not fit, the table is printed wider than the terminal
+    (which then wraps the lines): an id is never cut.
+    """
     shown = fit(columns, rows, console.width)
+    sizes = widths(columns, rows, shown, console.width)
     table = Table(
         title=title,
         box=None,
@@ -70,18 +90,17 @@ def render(
         padding=(0, 1, 0, 1),
         header_style="bold underline",
         title_justify="left",
+        width=sum(sizes) + 2 * (len(shown) - 1),
     )
-    for index in shown:
+    for index, size in zip(shown, sizes, strict=True):
         column = columns[index]
-        if column.is_id:
-            natural = _natural(column, [row[index] for row in rows])
-            table.add_column(column.header, no_wrap=True, min_width=natural, overflow="ignore")
+        if column.is_id or not column.wraps:
+            table.add_column(column.header, no_wrap=True, width=size, overflow="ignore")
         else:
-            needed = _needed(column, [row[index] for row in rows])
-            table.add_column(column.header, overflow="fold", min_width=needed)
+            table.add_column(column.header, width=size, overflow="fold")
     for row in rows:
         table.add_row(*(row[index] for index in shown))
-    console.print(table)
+    console.print(table, crop=False)
     left_out = [columns[i].header for i in range(len(columns)) if i not in shown]
     if left_out and notes is not None:
         notes.print(

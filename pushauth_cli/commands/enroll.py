@@ -63,8 +63,8 @@ _DEVICE_COLUMNS = (
     Column("name", priority=0),
     Column("credential id", is_id=True),
     Column("state", wraps=False),
-    Column("last used", priority=1, min_width=10),
-    Column("enrolled", priority=2, min_width=10),
+    Column("last used", priority=1, min_width=19),
+    Column("enrolled", priority=2, min_width=19),
 )
 
 
@@ -147,7 +147,7 @@ def users(url: ServerUrl = DEFAULT_SERVER_URL, api_key: ApiKey = "", json: Json 
         Column("user", is_id=True),
         Column("active devices", wraps=False),
         Column("revoked", wraps=False, priority=2),
-        Column("last used", priority=1, min_width=10),
+        Column("last used", priority=1, min_width=19),
     )
     rows = [
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -219,7 +220,7 @@ def signin(
     raise typer.Exit(_exit_code(state, timed_out))
 
 
-signin.__doc__ = f"{signin.__doc__}\n\n{EXIT_CODES_HELP}"
+signin.__doc__ = f"{inspect.cleandoc(signin.__doc__ or '')}\n\n{EXIT_CODES_HELP}"
 
 
 async def _cancel_quietly(client: PushAuthClient, challenge_id: str) -> ChallengeState | None:
@@ -288,7 +289,7 @@ def wait(
     raise typer.Exit(_exit_code(state, timed_out))
 
 
-wait.__doc__ = f"{wait.__doc__}\n\n{EXIT_CODES_HELP}"
+wait.__doc__ = f"{inspect.cleandoc(wait.__doc__ or '')}\n\n{EXIT_CODES_HELP}"
 
 
 def cancel(

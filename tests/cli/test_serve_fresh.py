@@ -60,6 +60,6 @@ def test_serve_never_rewrites_a_configured_env_file(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 7
     assert "sets no PUSHAUTH_API_KEY" in result.stderr
     assert env_file.read_text() == "PUSHAUTH_PUBLIC_URL=https://push.example.com\n"
