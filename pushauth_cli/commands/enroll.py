@@ -184,7 +184,7 @@ def revoke(
     if not yes:
         device = run_call(url, api_key, calls.get_device(credential_id))
         question = (
-            f"Revoke {visible(device.user_id)}'s device {visible(device.name)!s} "
+            f'Revoke {visible(device.user_id)}\'s device "{visible(device.name)}" '
             f"({visible(device.credential_id)})? It stops working at once"
         )
         if not typer.confirm(question, err=True):

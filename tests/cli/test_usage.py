@@ -25,8 +25,10 @@ BAD_USER_IDS = ["alice smith", "émilie", "../admin", "a" * 300, "_alice", "alic
 def test_an_invalid_user_id_is_refused_locally(runner: CliRunner, command: str, user: str) -> None:
     result = runner.invoke(app, [command, user, "--url", UNREACHABLE, "--api-key", "k"])
     assert result.exit_code == 2, result.output
-    assert "letter or digit first" in result.output or "at most 128" in result.output or (
-        "cannot be empty" in result.output
+    assert (
+        "letter or digit first" in result.output
+        or "at most 128" in result.output
+        or ("cannot be empty" in result.output)
     )
     assert "^[A-Za-z0-9]" not in result.output  # never the raw regex
 
