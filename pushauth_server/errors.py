@@ -206,5 +206,6 @@ __all__ = [
     "Unauthenticated",
     "UnknownCredential",
     "UserLocked",
+    "UserNotFound",
     "WrongAccount",
 ]
