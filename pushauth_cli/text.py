@@ -56,8 +56,17 @@ def visible(value: object) -> str:
     return "".join(_escape(c) if _needs_escape(c) else c for c in text)
 
 
-def local_time(value: str | int | float | None) -> str:
-    """An ISO 8601 time or epoch milliseconds as local time to the second, with the zone."""
+def local_zone() -> str:
+    """The local time zone's abbreviation now (``UTC``, ``CET``), for a table's header."""
+    return datetime.now().astimezone().strftime("%Z")
+
+
+def local_time(value: str | int | float | None, *, zone: bool = True) -> str:
+    """An ISO 8601 time or epoch milliseconds as local time to the second, with the zone.
+
+    With ``zone=False`` the zone is left out when it is :func:`local_zone` (a table says it
+    once, in its header), and kept when it differs (a time on the other side of a DST change).
+    """
     if value is None or value == "":
         return ""
     try:
@@ -69,7 +78,10 @@ def local_time(value: str | int | float | None) -> str:
                 moment = moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         return visible(value)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    local = moment.astimezone()
+    if not zone and local.strftime("%Z") == local_zone():
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def readable(value: Any) -> str:

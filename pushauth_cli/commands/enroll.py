@@ -22,7 +22,7 @@ from pushauth_cli.options import (
 )
 from pushauth_cli.render import err, out, print_json
 from pushauth_cli.tables import Column, render
-from pushauth_cli.text import local_time, visible
+from pushauth_cli.text import local_time, local_zone, visible
 
 if TYPE_CHECKING:
     from pushauth_server.client import Device
@@ -58,14 +58,16 @@ def enroll(
     print(f"  {visible(command)}")
 
 
-_DEVICE_COLUMNS = (
-    Column("user", is_id=True, priority=0),
-    Column("name", priority=0),
-    Column("credential id", is_id=True),
-    Column("state", wraps=False),
-    Column("last used", priority=1, min_width=19),
-    Column("enrolled", priority=2, min_width=19),
-)
+def _device_columns() -> tuple[Column, ...]:
+    zone = local_zone()
+    return (
+        Column("user", is_id=True, priority=0),
+        Column("name", priority=0),
+        Column("credential id", is_id=True),
+        Column("state", wraps=False),
+        Column(f"last used ({zone})", priority=1, min_width=10),
+        Column(f"enrolled ({zone})", priority=2, min_width=10),
+    )
 
 
 def devices(
@@ -104,7 +106,7 @@ def devices(
         else:
             err.print("No devices yet. Enroll one with: pushauth enroll USER")
         return
-    columns = _DEVICE_COLUMNS[1:] if user else _DEVICE_COLUMNS
+    columns = _device_columns()[1:] if user else _device_columns()
     rows = []
     for d in found:
         state = Text(d.state, style="green" if d.state == "active" else "red")
@@ -112,8 +114,8 @@ def devices(
             Text(visible(d.name)),
             Text(visible(d.credential_id)),
             state,
-            Text(local_time(d.last_used_at) or "never"),
-            Text(local_time(d.enrolled_at)),
+            Text(local_time(d.last_used_at, zone=False) or "never"),
+            Text(local_time(d.enrolled_at, zone=False)),
         ]
         rows.append(cells if user else [Text(visible(d.user_id)), *cells])
     title = f"Devices of {visible(user)}" if user else "Devices"
@@ -147,14 +149,14 @@ def users(url: ServerUrl = DEFAULT_SERVER_URL, api_key: ApiKey = "", json: Json 
         Column("user", is_id=True),
         Column("active devices", wraps=False),
         Column("revoked", wraps=False, priority=2),
-        Column("last used", priority=1, min_width=19),
+        Column(f"last used ({local_zone()})", priority=1, min_width=10),
     )
     rows = [
         [
             Text(visible(u.user_id)),
             Text(str(u.active_devices)),
             Text(str(u.revoked_devices)),
-            Text(local_time(u.last_used_at) or "never"),
+            Text(local_time(u.last_used_at, zone=False) or "never"),
         ]
         for u in found
     ]

@@ -23,7 +23,7 @@ from pushauth_cli.options import (
 )
 from pushauth_cli.render import err, fail, out, print_json, print_json_line
 from pushauth_cli.tables import Column, render
-from pushauth_cli.text import local_time, readable, visible
+from pushauth_cli.text import local_time, local_zone, readable, visible
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -130,7 +130,7 @@ def _time_or(key: str, value: Any) -> Any:
 def _row(event: dict[str, Any]) -> list[Text]:
     return [
         Text(str(event.get("event_id"))),
-        Text(local_time(event.get("at"))),
+        Text(local_time(event.get("at"), zone=False)),
         Text(visible(event.get("event") or "")),
         Text(visible(event.get("user_id") or "")),
         Text(visible(event.get("challenge_id") or event.get("credential_id") or "")),
@@ -143,14 +143,15 @@ def _line(event: dict[str, Any]) -> str:
     return "  ".join(cell.plain for cell in _row(event) if cell.plain)
 
 
-_AUDIT_COLUMNS = (
-    Column("#", wraps=False),
-    Column("time", min_width=10),
-    Column("event", min_width=14),
-    Column("user", is_id=True, priority=2),
-    Column("challenge / device", is_id=True),
-    Column("detail", priority=1, min_width=16),
-)
+def _audit_columns() -> tuple[Column, ...]:
+    return (
+        Column("#", wraps=False),
+        Column(f"time ({local_zone()})", min_width=10),  # wraps between the date and the time
+        Column("event", wraps=False),
+        Column("user", is_id=True, priority=2),
+        Column("challenge / device", is_id=True),
+        Column("detail", priority=1, min_width=16),
+    )
 
 
 async def _all_events(
@@ -269,7 +270,7 @@ def audit(
         err.print("No audit events" + (f" for {escape(visible(user))}." if user else "."))
         return
     title = "Audit trail" + (f" of {visible(user)}" if user else "")
-    render(out, _AUDIT_COLUMNS, [_row(e) for e in page["events"]], title=title, notes=err)
+    render(out, _audit_columns(), [_row(e) for e in page["events"]], title=title, notes=err)
 
 
 def _verify(url: str, api_key: str, json: bool) -> None:
