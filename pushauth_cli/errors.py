@@ -61,7 +61,11 @@ def hint_for(error: ClientError) -> str | None:
         )
     if not isinstance(error, ApiError):
         return None
-    if error.code == "user_locked" and not error.details.get("until"):
+    if (
+        error.code == "user_locked"
+        and not error.details.get("until")
+        and "pushauth unlock" not in error.message
+    ):
         return "Refused until an operator unlocks it: pushauth unlock USER"
     if error.code == "challenge_pending":
         return (

@@ -62,10 +62,15 @@ def widths(
     room = width - 2 * (len(shown) - 1)
     if sum(natural) <= room:
         return natural
+    # What is left goes to the columns that need least to be whole, so a time is not wrapped
+    # to leave a long detail column a few more cells.
+    sizes = list(needed)
     spare = max(0, room - sum(needed))
-    slack = [n - m for n, m in zip(natural, needed, strict=True)]
-    total_slack = sum(slack) or 1
-    return [m + spare * s // total_slack for m, s in zip(needed, slack, strict=True)]
+    for position in sorted(range(len(shown)), key=lambda p: natural[p] - needed[p]):
+        grant = min(natural[position] - needed[position], spare)
+        sizes[position] += grant
+        spare -= grant
+    return sizes
 
 
 def render(

@@ -113,8 +113,10 @@ def _detail(event: dict[str, Any]) -> str:
             continue
         name = key.removesuffix("_ms")
         if isinstance(value, dict):
-            value = {k.removesuffix("_ms"): _time_or(k, v) for k, v in value.items()}
-        parts.append(f"{visible(name)}={readable(_time_or(key, value))}")
+            inner = {k.removesuffix("_ms"): _time_or(k, v) for k, v in value.items()}
+            parts.append(f"{visible(name)}({readable(inner)})")
+        else:
+            parts.append(f"{visible(name)}={readable(_time_or(key, value))}")
     where = context.get("initiator_host")
     if where:
         parts.append(f"from {visible(where)}")
@@ -281,8 +283,13 @@ def _verify(url: str, api_key: str, json: bool) -> None:
     if json:
         print_json(result)
     elif result["valid"]:
-        noun = "response verifies" if result["checked"] == 1 else "responses verify"
-        out.print(f"[green]All {result['checked']} signed {noun}.[/]")
+        checked = result["checked"]
+        said = (
+            f"All {checked} signed responses verify."
+            if checked != 1
+            else "The 1 signed response verifies."
+        )
+        out.print(f"[green]{said}[/]")
     else:
         fail(f"{len(result['problems'])} of {result['checked']} signed responses do not verify:")
         for problem in result["problems"]:
