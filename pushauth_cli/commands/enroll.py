@@ -197,7 +197,7 @@ def revoke(
     if json:
         print_json(_device_json(device))
         return
-    err.print(
+    out.print(
         f"[green]Revoked[/] {escape(visible(device.name))} ({escape(device.credential_id)}) "
         f"of {escape(visible(device.user_id))}."
     )

@@ -66,7 +66,7 @@ def unlock(
     if json:
         print_json(state)
         return
-    err.print(f"[green]Unlocked[/] push sign-in for [bold]{escape(visible(user))}[/].")
+    out.print(f"[green]Unlocked[/] push sign-in for [bold]{escape(visible(user))}[/].")
 
 
 def status(

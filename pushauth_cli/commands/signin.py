@@ -12,7 +12,7 @@ from rich.markup import escape
 from pushauth_cli.errors import client_errors, require_api_key, run_call
 from pushauth_cli.exit_codes import EXIT_CODES_HELP, ExitCode, for_challenge
 from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl, Timeout, UserArg
-from pushauth_cli.render import err, number_panel, print_json
+from pushauth_cli.render import err, number_panel, out, print_json
 from pushauth_cli.text import visible
 
 if TYPE_CHECKING:
@@ -309,7 +309,7 @@ def cancel(
     if json:
         print_json(challenge_json(state))
         return
-    err.print(
+    out.print(
         f"[yellow]Cancelled[/] challenge {escape(visible(state.challenge_id))} "
         f"for {escape(visible(state.user_id))}."
     )

@@ -115,6 +115,7 @@ async def test_unlock_refuses_a_user_the_server_does_not_know(cli: Commands) -> 
     await (await api_device(cli, "olga")).aclose()
     known = run(cli, "unlock", "olga")
     assert known.returncode == 0, known.stderr
+    assert "Unlocked push sign-in for olga." in known.stdout  # `| less` shows the result
     detail = run(cli, "audit", "olga", columns=300).stdout
     assert "user.unlocked" in detail
     assert "was=" in detail
@@ -128,6 +129,9 @@ async def test_cancel_takes_a_pending_challenge_off_the_devices(cli: Commands) -
     cancelled = run(cli, "cancel", created["challenge_id"], "--json")
     assert cancelled.returncode == 0, cancelled.stderr
     assert json.loads(cancelled.stdout)["status"] == "cancelled"
+    second = json.loads(run(cli, "signin", "carl", "--no-wait", "--json").stdout)
+    said = run(cli, "cancel", second["challenge_id"])
+    assert f"Cancelled challenge {second['challenge_id']} for carl." in said.stdout
     again = run(cli, "cancel", created["challenge_id"])
     assert again.returncode == 5
     assert "challenge_not_pending" in again.stderr

@@ -114,3 +114,13 @@ def test_version(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"pushauth {version('pushauth')}\n"
+
+
+def test_device_version(runner: CliRunner) -> None:
+    from importlib.metadata import version
+
+    from pushauth_device.main import app as device_app
+
+    result = runner.invoke(device_app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"pushauth-device {version('pushauth')}\n"
