@@ -118,7 +118,7 @@ async def test_unlock_refuses_a_user_the_server_does_not_know(cli: Commands) -> 
     assert "Unlocked push sign-in for olga." in known.stdout  # `| less` shows the result
     detail = run(cli, "audit", "olga", columns=300).stdout
     assert "user.unlocked" in detail
-    assert "was=" in detail
+    assert "was(consecutive_failures=0, locked_not_me=no)" in detail
     for python_repr in ("None", "{", "'", "False", "True"):
         assert python_repr not in detail.split("user.unlocked", 1)[1], detail
 
