@@ -89,7 +89,7 @@ def render(
     shown = fit(columns, rows, console.width)
     sizes = widths(columns, rows, shown, console.width)
     table = Table(
-        title=title,
+        title=Text(title, style="bold") if title else None,  # text, never markup
         box=None,
         pad_edge=False,
         padding=(0, 1, 0, 1),
