@@ -226,11 +226,9 @@ def audit(
     api_key: ApiKey = "",
     json: Json = False,
 ) -> None:
-    """List security events, or `audit verify`: re-check every signature.
+    """List security events, or re-check every signature with `audit verify`.
 
-    Times are local time.
-
-    The table goes to stdout; ids are never shortened. With --json: one JSON object
+    Times are local. The table goes to stdout; ids are never shortened. With --json: one JSON object
     {"events": [...]}; with --follow --json, one JSON object per line. `audit verify` exits 0
     when every signed response verifies and 8 when one does not.
     """
