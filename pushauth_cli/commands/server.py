@@ -18,13 +18,15 @@ from pushauth_cli.config import (
     write_env_file,
 )
 from pushauth_cli.exit_codes import ExitCode
+from pushauth_cli.options import check_url
 from pushauth_cli.render import err, fail
 
 
 def init(
-    url: Annotated[str, typer.Option(help="The server URL the CLI will use.", metavar="URL")] = (
-        DEFAULT_URL
-    ),
+    url: Annotated[
+        str,
+        typer.Option(help="The server URL the CLI will use.", metavar="URL", callback=check_url),
+    ] = DEFAULT_URL,
     database_url: Annotated[
         str, typer.Option(help="SQLAlchemy URL of the server's database.", metavar="URL")
     ] = DEFAULT_DATABASE_URL,

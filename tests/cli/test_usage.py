@@ -56,6 +56,13 @@ def test_a_malformed_url_is_called_malformed(runner: CliRunner, url: str) -> Non
     assert "Is the server running" not in result.output
 
 
+def test_init_refuses_a_malformed_url(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", "--url", "localhost:8300"])
+    assert result.exit_code == 2
+    assert "is not a server URL" in result.output
+    assert not (tmp_path / ".env").exists()
+
+
 def test_a_malformed_url_from_the_environment_is_named(runner: CliRunner) -> None:
     result = runner.invoke(
         app, ["status", "alice", "--api-key", "k"], env={"PUSHAUTH_URL": "localhost:8300"}
