@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,24 +45,19 @@ def test_big_number_keeps_the_plain_digits() -> None:
 def test_init_writes_a_private_env_file_and_will_not_overwrite(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    try:
-        first = runner.invoke(app, ["init"])
-        assert first.exit_code == 0, first.output
-        env_file = tmp_path / ".env"
-        content = env_file.read_text()
-        assert "PUSHAUTH_API_KEY=pak_" in content
-        assert "PUSHAUTH_URL=http://127.0.0.1:8300" in content
-        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-        second = runner.invoke(app, ["init"])
-        assert second.exit_code == 7  # nothing done
-        assert env_file.read_text() == content
-        forced = runner.invoke(app, ["init", "--force"])
-        assert forced.exit_code == 0
-        assert env_file.read_text() != content
-    finally:
-        # init sets these for its own process: the test process must not keep them.
-        for key in ("PUSHAUTH_API_KEY", "PUSHAUTH_URL", "PUSHAUTH_DATABASE_URL"):
-            os.environ.pop(key, None)
+    first = runner.invoke(app, ["init"])
+    assert first.exit_code == 0, first.output
+    env_file = tmp_path / ".env"
+    content = env_file.read_text()
+    assert "PUSHAUTH_API_KEY=pak_" in content
+    assert "PUSHAUTH_URL=http://127.0.0.1:8300" in content
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    second = runner.invoke(app, ["init"])
+    assert second.exit_code == 7  # nothing done
+    assert env_file.read_text() == content
+    forced = runner.invoke(app, ["init", "--force"])
+    assert forced.exit_code == 0
+    assert env_file.read_text() != content
 
 
 def test_the_cli_writes_the_servers_default_database() -> None:
