@@ -7,7 +7,7 @@ text columns wrap; ids are always printed whole. Which columns were left out is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -42,14 +42,21 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[Text]], width: int) -
     kept = list(range(len(columns)))
     by_priority = sorted(kept, key=lambda i: columns[i].priority, reverse=True)
 
-    def total(indexes: list[int]) -> int:
+    def total(indexes: list[int], size: Callable[[Column, Sequence[Text]], int]) -> int:
         gaps = 2 * (len(indexes) - 1)  # right and left padding between columns
-        return gaps + sum(_needed(columns[i], [row[i] for row in rows]) for i in indexes)
+        return gaps + sum(size(columns[i], [row[i] for row in rows]) for i in indexes)
 
+    dropped: list[int] = []
     for index in by_priority:
-        if total(kept) <= width or columns[index].priority == 0:
+        if total(kept, _needed) <= width or columns[index].priority == 0:
             break
         kept.remove(index)
+        dropped.append(index)
+    # A less important column dropped on the way may still fit whole once a wider one is gone.
+    for index in reversed(dropped):
+        candidate = sorted([*kept, index])
+        if total(candidate, _natural) <= width:
+            kept = candidate
     return kept
 
 

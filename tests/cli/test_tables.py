@@ -73,3 +73,14 @@ def test_less_useful_columns_are_left_out_first_and_that_is_said() -> None:
 
 def test_fit_keeps_priority_zero_columns_even_when_nothing_fits() -> None:
     assert fit(COLUMNS, rows(), 10) == [0, 1, 2, 3]
+
+
+def test_a_dropped_column_comes_back_when_it_fits_whole() -> None:
+    columns = (
+        Column("id", is_id=True),
+        Column("detail", priority=1, min_width=40),
+        Column("user", is_id=True, priority=2),
+    )
+    row = [[Text(ID), Text("x" * 60), Text("bob")]]
+    # "detail" cannot fit at 60 columns; once it is left out, "user" fits whole and stays.
+    assert fit(columns, row, 60) == [0, 2]
