@@ -3,7 +3,18 @@ user the server knows."""
 
 from __future__ import annotations
 
+import pytest
+
+from pushauth_server import errors
 from tests.server.conftest import Harness, assert_error, fresh_user
+from tests.server.test_storage import (  # noqa: F401 - fixtures
+    Stack,
+    create,
+    database,
+    enroll,
+    respond,
+    stack,
+)
 
 
 async def test_users_lists_everyone_with_a_device(harness: Harness) -> None:
@@ -60,3 +71,25 @@ async def test_unlock_refuses_a_user_the_server_does_not_know(harness: Harness) 
     unlocked = await harness.rp("POST", f"/v1/users/{device.user_id}/unlock")
     assert unlocked.status_code == 200, unlocked.text
     assert unlocked.json()["locked"] is False
+
+
+async def test_store_queries_on_each_database(stack: Stack) -> None:
+    # The same queries on SQLite and PostgreSQL: counts, the last use (read from the answered
+    # challenges), and unlock refusing a user the database has never seen.
+    user = fresh_user("dora")
+    device = await enroll(stack.services, user)
+    await enroll(stack.services, user)
+    await respond(stack.services, device, await create(stack.services, user))
+    await stack.services.devices.revoke(device.credential.credential_id)
+
+    [summary] = [u for u in await stack.services.devices.users() if u.user_id == user]
+    assert (summary.active_devices, summary.revoked_devices) == (1, 1)
+    assert summary.last_used_at_ms is not None
+    listed = [c for c in await stack.services.devices.list_all() if c.user_id == user]
+    assert len(listed) == 2
+    assert any(c.last_used_at_ms for c in listed)
+
+    with pytest.raises(errors.UserNotFound):
+        await stack.services.limits.unlock(fresh_user("nobody"))
+    _, after = await stack.services.limits.unlock(user)
+    assert not after.locked_not_me
