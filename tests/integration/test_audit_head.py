@@ -28,7 +28,7 @@ def test_a_recorded_head_proves_the_trail_and_catches_a_cut(commands: Commands) 
         seq = int(head.split(":")[0])
         connection.execute("DELETE FROM audit_events WHERE seq >= ?", (seq,))
     cut = commands.pushauth("audit", "verify", "--since-head", head, "--json")
-    assert cut.returncode == 1
+    assert cut.returncode == 8  # ExitCode.TAMPERED
     problems = [p["problem"] for p in json.loads(cut.stdout)["problems"]]
     assert any(f"has no row {seq} any more" in p for p in problems), problems
 

@@ -120,3 +120,18 @@ async def test_forged_or_corrupt_audit_rows_are_reported_not_fatal(
     mine = [p.problem for p in problems if p.challenge_id == challenge.challenge_id]
     # Reported (unreadable, unsigned or one approval too many), and verify itself went on.
     assert mine, problems
+
+
+async def test_each_signed_response_is_counted_once(stack: Stack) -> None:
+    # A challenge's row and its audit event carry the same signed answer: one response, not two.
+    async with stack.database.read() as connection:
+        before = (await verify.run(connection, current_origin=ORIGIN)).checked
+    for decision in ("approve", "deny", "approve"):
+        user = fresh_user()
+        device = await enroll(stack.services, user)
+        challenge = await create(stack.services, user)
+        await respond(stack.services, device, challenge, decision=decision)
+    async with stack.database.read() as connection:
+        report = await verify.run(connection, current_origin=ORIGIN)
+    assert report.problems == []
+    assert report.checked - before == 3

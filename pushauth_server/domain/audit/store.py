@@ -150,16 +150,19 @@ def check_receipts(
     the origins this deployment has served under) and whose decision and typed code, judged
     again, give the recorded outcome; so must every approved, denied or reported row of the audit
     trail, under the origin its receipt carries, which must be one this deployment used.
+
+    The count is of signed responses, each once: a challenge's row and its audit event carry the
+    same answer, so they count as one.
     """
     problems: list[Problem] = []
     problem: str | None
-    checked = 0
+    responses: set[str] = set()  # one key per signed response: its challenge id
     answered: dict[str, Challenge] = {}
     known = sorted(origins)
     for challenge in challenge_rows:
         if challenge.status not in (ChallengeStatus.APPROVED, ChallengeStatus.DENIED):
             continue
-        checked += 1
+        responses.add(f"challenge {challenge.challenge_id}")
         answered[challenge.challenge_id] = challenge
         origin = _signed_origin(challenge, keys, known)
         if origin is None and challenge.signature is not None:
@@ -184,7 +187,8 @@ def check_receipts(
         status = _ANSWERED_EVENTS.get(record.event)
         if status is None and record.receipt is None:
             continue
-        checked += 1
+        where = f"audit event {record.event_id}"
+        responses.add(f"challenge {record.challenge_id}" if record.challenge_id else where)
         if status is None:
             problem = f"{record.event.value} should carry no signed answer"
         else:
@@ -197,11 +201,5 @@ def check_receipts(
             if problem is None and record.receipt is not None:
                 problem = _receipt_origin_problem(record.receipt, origins)
         if problem:
-            problems.append(
-                Problem(
-                    where=f"audit event {record.event_id}",
-                    challenge_id=record.challenge_id,
-                    problem=problem,
-                )
-            )
-    return checked, problems
+            problems.append(Problem(where=where, challenge_id=record.challenge_id, problem=problem))
+    return len(responses), problems
