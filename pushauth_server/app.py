@@ -41,10 +41,11 @@ logger = logging.getLogger("pushauth.server")
 
 
 class Health(Struct, kw_only=True):
-    status: str
+    status: str  # "ok", or "degraded" while real-time delivery cannot reach Redis
     version: str
     protocol_version: int
     origin: str
+    realtime: str = "ok"  # "ok" or "unreachable" (Redis mode): streams catch up once it is back
 
 
 class MissingApiKey(ValueError):
@@ -129,11 +130,13 @@ def create_app(settings: Settings) -> Litestar:
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
     async def health() -> Health:
+        realtime_ok = services.notifier.healthy  # a flag: /health never waits on Redis
         return Health(
-            status="ok",
+            status="ok" if realtime_ok else "degraded",
             version=__version__,
             protocol_version=PROTOCOL_VERSION,
             origin=settings.origin,
+            realtime="ok" if realtime_ok else "unreachable",
         )
 
     relying_party = Router(

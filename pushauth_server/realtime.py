@@ -11,27 +11,48 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from pushauth_server import events
 from pushauth_server.domain.challenges.schemas import ChallengeOut
+from pushauth_server.redis_events import RECONNECTED
 from pushauth_server.settings import Settings
 
 logger = logging.getLogger("pushauth.realtime")
 
 
-def channels_plugin(settings: Settings) -> ChannelsPlugin:
-    if settings.channels_backend == "redis":
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
+class MissingSecret(ValueError):
+    """Redis mode was asked for without the secret that authenticates its events."""
 
-        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
-    else:
-        backend = MemoryChannelsBackend()
-    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+
+def channels_backend(settings: Settings) -> ChannelsBackend:
+    """Memory (one process), or Redis: prefixed, authenticated, self-healing (redis_events)."""
+    if settings.channels_backend != "redis":
+        return MemoryChannelsBackend()
+    from pushauth_server.redis_events import AuthenticatedRedisBackend
+
+    secret = settings.secret.get_secret_value() if settings.secret else ""
+    if len(secret) < 16:
+        raise MissingSecret(
+            "PUSHAUTH_SECRET must be set (16 characters or more, the same in every process) "
+            "when PUSHAUTH_CHANNELS_BACKEND=redis: it authenticates the events sent through "
+            "Redis. Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return AuthenticatedRedisBackend(
+        url=settings.redis_url, secret=secret, prefix=settings.redis_channel_prefix
+    )
+
+
+def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    return ChannelsPlugin(backend=channels_backend(settings), arbitrary_channels_allowed=True)
+
+
+def is_reconnected(data: bytes) -> bool:
+    """The local notice a self-healing backend delivers after an outage: read again."""
+    return data == RECONNECTED
 
 
 def _publish_failed(exc: Exception, channels: tuple[str, ...]) -> None:
@@ -53,6 +74,12 @@ def challenge_channel(challenge_id: str) -> str:
 class Notifier:
     def __init__(self, channels: ChannelsPlugin) -> None:
         self._channels = channels
+
+    @property
+    def healthy(self) -> bool:
+        """False while the backend cannot reach Redis (always true in memory)."""
+        backend = self._channels._backend  # the plugin keeps no public handle on it
+        return bool(getattr(backend, "healthy", True))
 
     async def publish_bytes(self, data: bytes, *channels: str) -> None:
         """Publish already-encoded bytes (encode once, then publish to every channel).

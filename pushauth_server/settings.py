@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Used when channels_backend=redis."
     )
+    secret: SecretStr | None = Field(
+        None,
+        description="A secret every process of this deployment shares (required with "
+        "channels_backend=redis): events through Redis are authenticated with a key derived "
+        "from it. Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    )
+    redis_channel_prefix: str | None = Field(
+        None,
+        max_length=64,
+        description="Prefix of this deployment's Redis channel names; by default one derived "
+        "from the secret, so deployments sharing a Redis never see each other's events.",
+    )
     stream_keepalive_seconds: float = Field(
         15.0, gt=0, description="Interval of SSE keep-alive comments on idle streams."
     )

@@ -312,16 +312,17 @@ def _verify(url: str, api_key: str, json: bool, since_head: str | None) -> None:
     elif result["valid"]:
         checked = result["checked"]
         said = (
-            f"All {checked} signed responses verify"
+            f"All {checked} signed responses verify."
             if checked != 1
-            else "The 1 signed response verifies"
+            else "The 1 signed response verifies."
         )
+        out.print(f"[green]{said}[/]")
         chain = result.get("chain") or {}
         head = f" up to {chain['head']}" if chain.get("head") else ""
         since = f", unchanged since {since_head}" if since_head else ""
         out.print(
-            f"[green]{said}; the hash chain holds ({chain.get('rows', 0)} rows{escape(head)}"
-            f"{escape(since)}).[/]",
+            f"[green]The hash chain holds: {chain.get('rows', 0)} rows{escape(head)}"
+            f"{escape(since)}; the trail agrees with the challenges and devices.[/]",
             soft_wrap=True,
         )
         if chain.get("before_chain"):

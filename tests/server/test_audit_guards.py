@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from pushauth_server.domain.audit import origins, verify
 from pushauth_server.realtime import Notifier
 from pushauth_server.services import Services
-from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 from pushauth_server.storage.audit_guard import AuditTriggersMissing
 from tests.conftest import POSTGRES_URL
 from tests.server.conftest import API_KEY, fresh_user
 from tests.server.test_storage import ORIGIN, Stack, create, database, enroll, respond  # noqa: F401
+from tests.support.settings import TestSettings
 
 
 async def _execute(db: Database, *statements: str) -> None:
@@ -131,14 +131,12 @@ async def app_role() -> AsyncIterator[tuple[Database, Database]]:
 
 @pytest.mark.postgres
 async def test_the_application_role_can_run_but_not_rewrite_the_audit_trail(
-    app_role: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+    app_role: tuple[Database, Database],
 ) -> None:
     _, app = app_role
-    for name in ("PUSHAUTH_PUBLIC_URL", "PUSHAUTH_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
     await app.create_schema()  # start-up as the application role: the triggers are checked
     await origins.register(app, ORIGIN)
-    config = Settings(api_key=API_KEY, database_url=app.url, public_url=ORIGIN, _env_file=None)  # type: ignore[call-arg]
+    config = TestSettings(api_key=API_KEY, database_url=app.url, public_url=ORIGIN)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
     async with channels:
         services = Services.build(config, app, Notifier(channels))

@@ -132,6 +132,18 @@ class AuditController(Controller):
                                 yield sse.KEEPALIVE
                             continue
                         event = routing(data)  # the published bytes are forwarded as they are
+                        if event.type == "reconnected":  # after a Redis outage: read again
+                            known = [*sent, after_id] if after_id is not None else list(sent)
+                            if known:
+                                async with services.database.read() as connection:
+                                    missed = await store.events(
+                                        connection, user_id=user_id, after_id=max(known), limit=5000
+                                    )
+                                for record in missed:
+                                    if (record.event_id or 0) not in sent:
+                                        sent.add(record.event_id or 0)
+                                        yield sse.frame("audit", _encode(record.to_out()))
+                            continue
                         event_id = event.event_id or 0
                         if (
                             event_id not in sent

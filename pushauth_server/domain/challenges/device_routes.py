@@ -18,7 +18,7 @@ from pushauth_server.domain.challenges.schemas import (
     device_challenge_out,
 )
 from pushauth_server.realtime import EventReader, user_channel
-from pushauth_server.services import ServicesDep
+from pushauth_server.services import Services, ServicesDep
 
 _encode = msgspec.json.Encoder().encode
 
@@ -92,6 +92,12 @@ class DeviceChallengeController(Controller):
                         elif route.type == "revoked" and route.credential_id == credential_id:
                             yield sse.frame("revoked", data)
                             return
+                        elif route.type == "reconnected":  # after a Redis outage: read again
+                            missed, closed = await _catch_up(services, credential_id, sent)
+                            for frame in missed:
+                                yield frame
+                            if closed:
+                                return
                 finally:
                     reader.close()
 
@@ -121,3 +127,32 @@ class DeviceChallengeController(Controller):
             status=challenge.status.value,
             reason=challenge.reason,
         )
+
+
+async def _catch_up(
+    services: Services, credential_id: str, sent: set[str]
+) -> tuple[list[bytes], bool]:
+    """What a device stream missed while events could not be delivered: the challenges now
+    pending that it has not sent, ``resolved`` for those it sent that are no longer pending,
+    and ``revoked`` (True: close the stream) if the device was revoked meanwhile."""
+    try:
+        _, pending = await services.device_auth.active_credential_and_pending(credential_id)
+    except errors.CredentialRevoked:
+        revoked = events.RevokedEvent(credential_id=credential_id)
+        return [sse.frame("revoked", events.encode(revoked))], True
+    frames: list[bytes] = []
+    now_pending = {challenge.challenge_id for challenge in pending}
+    for challenge_id in sorted(sent - now_pending):
+        settled = await services.challenges.get(challenge_id)
+        sent.discard(challenge_id)
+        resolved = events.ResolvedEvent(
+            challenge_id=challenge_id,
+            status=settled.status.value,  # type: ignore[arg-type]
+            reason=settled.reason,
+        )
+        frames.append(sse.frame("resolved", events.encode(resolved)))
+    for challenge in pending:
+        if challenge.challenge_id not in sent:
+            sent.add(challenge.challenge_id)
+            frames.append(sse.frame("challenge", events.encode(events.challenge_event(challenge))))
+    return frames, False

@@ -4,7 +4,8 @@ The waiter subscribes, then reads the challenge once; from then on the published
 (the relying party's whole view, encoded once by whoever settled it) is all it needs, so it never
 reads the database again. When the challenge's time is up it expires it itself (one
 compare-and-set, whose resolution it then hears like any other) rather than trusting a timer
-elsewhere. Should no resolution arrive even then (an event lost in transport), it reads once more.
+elsewhere. Should no resolution arrive even then (an event lost in transport), it reads once more;
+so it does when the real-time backend says it reconnected after an outage.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from pushauth_server import events
 from pushauth_server.clock import now_ms
 from pushauth_server.domain.challenges.service import ChallengeService
-from pushauth_server.realtime import EventReader, Notifier, challenge_channel
+from pushauth_server.realtime import EventReader, Notifier, challenge_channel, is_reconnected
 
 # After the expiry, how long to wait for its resolution event before reading the state instead.
 _LOST_EVENT_GRACE_SECONDS = 2.0
@@ -53,6 +54,13 @@ async def watch(
                         return
                     wait = min(wait, left)
                 data = await reader.next(wait)
+                if data is not None and is_reconnected(data):
+                    # Back from a Redis outage: its resolution may have been lost. Read once.
+                    view = await challenges.view(challenge_id)
+                    if view.status != "pending":
+                        yield events.encode(view)
+                        return
+                    continue
                 if data is not None:
                     yield data  # the final view, exactly as published
                     return
