@@ -210,3 +210,30 @@ async def test_an_answer_during_an_outage_is_committed_and_the_waiter_catches_up
             final = json.loads((await anext(stream)).data)  # read again after the reconnect
             assert final["status"] == "approved"
         assert (await api.http.get("/health")).json()["status"] == "ok"
+
+
+async def test_a_device_stream_catches_up_after_an_outage(
+    tmp_path: Path,
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    async with served_with_redis(tmp_path, redis_server.url) as (_, api, backend):
+        device = await api.enroll("stream-user")
+        listing = "/v1/device/challenges"
+        # A fresh Redis starts the nonce memory at its first use: this first proof may be
+        # called stale; the next ones are not.
+        await api.http.get(listing, headers=device.proof_headers("GET", listing))
+        path = "/v1/device/stream"
+        headers = device.proof_headers("GET", path)
+        async with aconnect_sse(api.http, "GET", path, headers=headers) as source:
+            stream = source.aiter_sse()
+            assert (await anext(stream)).event == "ready"  # subscribed, nothing pending
+            redis_server.stop()
+            await _until(backend, healthy=False)
+            created = await api.http.post(
+                "/v1/challenges", json={"user_id": "stream-user"}, headers=api.rp
+            )
+            assert created.status_code == 201, created.text  # committed; its event was lost
+            redis_server.start()
+            caught_up = await anext(stream)
+            assert caught_up.event == "challenge"
+            assert json.loads(caught_up.data)["challenge_id"] == created.json()["challenge_id"]
