@@ -107,7 +107,11 @@ def test_a_proof_used_on_one_process_is_a_replay_on_another(
     postgres_database: str,
     tmp_path: Path,
 ) -> None:
-    settings = {"channels_backend": "redis", "redis_url": "redis://127.0.0.1:6379/0"}
+    settings = {
+        "channels_backend": "redis",
+        "redis_url": "redis://127.0.0.1:6379/0",
+        "secret": "shared-" + secrets.token_hex(16),  # one deployment: every process has it
+    }
     first = start_server(postgres_database, **settings)
     second = start_server(postgres_database, public_url=first.url, **settings)
     device = enroll(first, "nonce-" + secrets.token_hex(4))

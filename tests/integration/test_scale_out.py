@@ -43,7 +43,11 @@ async def test_two_processes_share_postgres_and_redis(
     postgres_database: str,
     tmp_path: Path,
 ) -> None:
-    settings = {"channels_backend": "redis", "redis_url": "redis://127.0.0.1:6379/0"}
+    settings = {
+        "channels_backend": "redis",
+        "redis_url": "redis://127.0.0.1:6379/0",
+        "secret": "shared-" + secrets.token_hex(16),  # one deployment: every process has it
+    }
     first = start_server(postgres_database, **settings)
     # Both processes must sign and check the same origin, as behind one load balancer.
     second = start_server(postgres_database, public_url=first.url, **settings)

@@ -214,7 +214,7 @@ async def test_an_answer_during_an_outage_is_committed_and_the_waiter_catches_up
 
 async def test_a_device_stream_catches_up_after_an_outage(
     tmp_path: Path,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     async with served_with_redis(tmp_path, redis_server.url) as (_, api, backend):
         device = await api.enroll("stream-user")
