@@ -475,21 +475,20 @@ class ChallengeService:
             detail["reason"] = challenge.reason
         if replaced_by:
             detail["replaced_by"] = replaced_by
-        records = [
-            await audit_log.append(
-                connection,
-                _record(
-                    event,
-                    challenge,
-                    at_ms=challenge.resolved_at_ms or now_ms(),
-                    credential_id=challenge.credential_id,
-                    detail=detail or None,
-                    receipt=challenge.receipt(self._settings.origin),
-                ),
-            )
-        ]
+        outcome = _record(
+            event,
+            challenge,
+            at_ms=challenge.resolved_at_ms or now_ms(),
+            credential_id=challenge.credential_id,
+            detail=detail or None,
+            receipt=challenge.receipt(self._settings.origin),
+        )
         if challenge.status is ChallengeStatus.CANCELLED:
-            return records  # a relying party's cancellation is not a failure
+            # a relying party's cancellation is not a failure
+            return [await audit_log.append(connection, outcome)]
+        # The limit row first, the audit rows last: on PostgreSQL appending takes the audit
+        # chain's lock until the commit, and every transaction takes row locks before it
+        # (create's refusal and unlock do too), so two of them never wait on each other.
         now = now_ms()
         if state is None:
             state = await limits_store.locked(connection, challenge.user_id)
@@ -513,6 +512,7 @@ class ChallengeService:
                     settings=self._settings,
                 )
             await limits_store.save(connection, new_state)
+        records = [await audit_log.append(connection, outcome)]
         if locked:
             records.append(
                 await audit_log.append(
