@@ -8,6 +8,7 @@ rows are then changed with plain SQL, as a shell on the database would.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit import origins, verify
 from pushauth_server.domain.audit.chain import Head
+from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.protocol import ChallengeResponse, generate_private_key, public_key_b64, sign
 from pushauth_server.storage import Database, tables
 from pushauth_server.storage.audit_chain import CONTENT_FIELDS, link_hash
@@ -373,3 +376,21 @@ async def test_sqlite_replace_from_a_shell_without_recursive_triggers_is_found(
         assert any(p.startswith("audit seq 2 ") and "rewritten" in p for p in problems), problems
     finally:
         await db.dispose()
+
+
+async def test_concurrent_writers_form_one_unbroken_chain(database: Database) -> None:
+    """Forty transactions at once (on PostgreSQL, on as many pooled connections): one chain."""
+
+    async def one(n: int) -> None:
+        async with database.write() as connection:
+            await audit_log.append(
+                connection, AuditRecord(event=AuditEvent.USER_UNLOCKED, user_id=f"u{n}")
+            )
+
+    await asyncio.gather(*(one(n) for n in range(40)))
+    async with database.read() as connection:
+        report = await verify.run(connection, current_origin=ORIGIN)
+    assert report.valid, _problems(report)
+    assert report.chain.rows == 40
+    assert report.chain.head is not None
+    assert report.chain.head.seq == 40
