@@ -30,7 +30,7 @@ from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
 from pushauth_server.protocol import PROTOCOL_VERSION
-from pushauth_server.realtime import Notifier, channels_plugin
+from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -81,8 +81,8 @@ def create_app(settings: Settings) -> Litestar:
     # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
     settings = settings.model_copy(update={"api_key": None})
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
-    channels = channels_plugin(settings)
-    services = Services.build(settings, database, Notifier(channels))
+    notifier = Notifier(backend_for(settings))
+    services = Services.build(settings, database, notifier)
     api_key_check = ApiKeyCheck(api_key, services.audit)
     del api_key
 
@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         fresh = await database.create_schema()
+        await notifier.start()
         nonces = services.device_auth.nonces
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
                 except Exception:  # the next start then treats this stop as a crash
                     logger.exception("could not keep the request nonces across the restart")
             await nonces.close()
+            await notifier.stop()
             await database.dispose()
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
@@ -140,7 +142,6 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[health, relying_party, device],
-        plugins=[channels],
         lifespan=[lifespan],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
         exception_handlers=EXCEPTION_HANDLERS,
