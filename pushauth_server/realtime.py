@@ -1,20 +1,29 @@
-"""Real-time delivery behind one seam: Litestar channels, memory or Redis backend by settings.
+"""Real-time delivery behind one seam: a hub of in-process subscribers, fed locally or by Redis.
 
-Handlers and services talk to :class:`Notifier` only; which backend carries the events is decided
-once, in :func:`channels_plugin`. What each channel carries is in :mod:`pushauth_server.events`:
-typed structs, encoded once by the publisher; subscribers get the bytes.
+Handlers and services talk to :class:`Notifier` only. What each channel carries is in
+:mod:`pushauth_server.events`: typed structs, encoded once by the publisher; subscribers get the
+very bytes that were published. Channel names: ``user:<user_id>``, ``challenge:<challenge_id>``,
+``audit``.
+
+* **memory** (one process): a publish is handed straight to the subscribers' queues.
+* **redis** (several processes): a publish is one ``PUBLISH`` of ``<prefix><channel>``, sealed
+  with an HMAC; each process holds one pattern subscription (``PSUBSCRIBE <prefix>*``) from
+  start-up, checks what arrives and hands it to its own subscribers. Subscribing to a channel is
+  then purely local, so "subscribe, then read the current state" loses nothing, and costs no
+  round trip to Redis. The prefix isolates deployments; after an outage the subscription is
+  opened again and every open stream reads its state again (:mod:`pushauth_server.redis_events`).
+
+Subscribing and unsubscribing cost O(1) whatever the number of channels (a dict of sets); a
+channel with no subscribers takes no memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-
-from litestar.channels import ChannelsPlugin, Subscriber
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
+from typing import Protocol
 
 from pushauth_server import events
 from pushauth_server.domain.challenges.schemas import ChallengeOut
@@ -23,15 +32,101 @@ from pushauth_server.settings import Settings
 
 logger = logging.getLogger("pushauth.realtime")
 
+_CLOSED = b""  # put in a subscriber's queue when the hub closes: the stream ends
+
+
+def user_channel(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def challenge_channel(challenge_id: str) -> str:
+    return f"challenge:{challenge_id}"
+
+
+class Subscription:
+    """One subscriber's queue of published bytes, on one or more channels."""
+
+    __slots__ = ("channels", "queue")
+
+    def __init__(self, channels: tuple[str, ...]) -> None:
+        self.channels = channels
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+
+class Hub:
+    """The subscribers of this process, by channel."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscription]] = {}
+        self.closed = False
+
+    def add(self, subscription: Subscription) -> None:
+        for channel in subscription.channels:
+            self._subscribers.setdefault(channel, set()).add(subscription)
+        if self.closed:
+            subscription.queue.put_nowait(_CLOSED)
+
+    def remove(self, subscription: Subscription) -> None:
+        for channel in subscription.channels:
+            subscribers = self._subscribers.get(channel)
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del self._subscribers[channel]
+
+    def deliver(self, data: bytes, channels: Iterable[str]) -> None:
+        for channel in channels:
+            for subscription in self._subscribers.get(channel, ()):
+                subscription.queue.put_nowait(data)
+
+    def deliver_everywhere(self, data: bytes) -> None:
+        """Put ``data`` once in every open subscription's queue (after an outage: read again)."""
+        for subscription in {s for subscribers in self._subscribers.values() for s in subscribers}:
+            subscription.queue.put_nowait(data)
+
+    def close(self) -> None:
+        """End every open subscription (at shutdown: streams finish cleanly, clients reconnect)."""
+        self.closed = True
+        for subscribers in self._subscribers.values():
+            for subscription in subscribers:
+                subscription.queue.put_nowait(_CLOSED)
+
+    @property
+    def subscriptions(self) -> int:
+        return len({s for subscribers in self._subscribers.values() for s in subscribers})
+
+
+class Backend(Protocol):
+    async def start(self, hub: Hub) -> None: ...
+
+    async def publish(self, data: bytes, channels: tuple[str, ...]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class MemoryBackend:
+    def __init__(self) -> None:
+        self._hub: Hub | None = None
+
+    async def start(self, hub: Hub) -> None:
+        self._hub = hub
+
+    async def publish(self, data: bytes, channels: tuple[str, ...]) -> None:
+        assert self._hub is not None, "the notifier was not started"
+        self._hub.deliver(data, channels)
+
+    async def stop(self) -> None:
+        self._hub = None
+
 
 class MissingSecret(ValueError):
     """Redis mode was asked for without the secret that authenticates its events."""
 
 
-def channels_backend(settings: Settings) -> ChannelsBackend:
+def backend_for(settings: Settings) -> Backend:
     """Memory (one process), or Redis: prefixed, authenticated, self-healing (redis_events)."""
     if settings.channels_backend != "redis":
-        return MemoryChannelsBackend()
+        return MemoryBackend()
     from pushauth_server.redis_events import AuthenticatedRedisBackend
 
     secret = settings.secret.get_secret_value() if settings.secret else ""
@@ -44,10 +139,6 @@ def channels_backend(settings: Settings) -> ChannelsBackend:
     return AuthenticatedRedisBackend(
         url=settings.redis_url, secret=secret, prefix=settings.redis_channel_prefix
     )
-
-
-def channels_plugin(settings: Settings) -> ChannelsPlugin:
-    return ChannelsPlugin(backend=channels_backend(settings), arbitrary_channels_allowed=True)
 
 
 def is_reconnected(data: bytes) -> bool:
@@ -63,33 +154,32 @@ def _publish_failed(exc: Exception, channels: tuple[str, ...]) -> None:
     )
 
 
-def user_channel(user_id: str) -> str:
-    return f"user:{user_id}"
-
-
-def challenge_channel(challenge_id: str) -> str:
-    return f"challenge:{challenge_id}"
-
-
 class Notifier:
-    def __init__(self, channels: ChannelsPlugin) -> None:
-        self._channels = channels
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self.hub = Hub()
+
+    async def start(self) -> None:
+        await self._backend.start(self.hub)
+
+    async def stop(self) -> None:
+        self.hub.close()
+        await self._backend.stop()
 
     @property
     def healthy(self) -> bool:
         """False while the backend cannot reach Redis (always true in memory)."""
-        backend = self._channels._backend  # the plugin keeps no public handle on it
-        return bool(getattr(backend, "healthy", True))
+        return bool(getattr(self._backend, "healthy", True))
 
     async def publish_bytes(self, data: bytes, *channels: str) -> None:
         """Publish already-encoded bytes (encode once, then publish to every channel).
 
         Never raises: what is published was committed first, and the committed state is the
         answer (a failed publish must not turn a 201 into a 500). A failure is logged; streams
-        catch up by reading the database again (docs/operations.md, "Real-time delivery").
+        catch up by reading the database again (docs/operations.md, "Several processes").
         """
         try:
-            await self._channels.wait_published(data, list(channels))
+            await self._backend.publish(data, channels)
         except Exception as exc:
             _publish_failed(exc, channels)
 
@@ -97,37 +187,42 @@ class Notifier:
         await self.publish_bytes(events.encode(event), *channels)
 
     @asynccontextmanager
-    async def subscribe(self, *channels: str) -> AsyncIterator[Subscriber]:
-        async with self._channels.start_subscription(list(channels)) as subscriber:
-            yield subscriber
+    async def subscribe(self, *channels: str) -> AsyncIterator[Subscription]:
+        subscription = Subscription(channels)
+        self.hub.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self.hub.remove(subscription)
 
 
 class EventReader:
     """Reads published bytes from a subscription, with a per-call timeout that loses nothing.
 
-    ``next(timeout)`` returns ``None`` when nothing arrived in time; the read in progress is kept
-    for the next call, so an event arriving at the deadline is not dropped.
+    ``next(timeout)`` returns ``None`` when nothing arrived in time (a cancelled ``Queue.get``
+    takes nothing from the queue); ``closed`` turns true when the hub closed (shutdown).
     """
 
-    def __init__(self, subscriber: Subscriber) -> None:
-        self._iterator = subscriber.iter_events().__aiter__()
-        self._pending: asyncio.Future[bytes] | None = None
+    __slots__ = ("_queue", "closed")
+
+    def __init__(self, subscription: Subscription) -> None:
+        self._queue = subscription.queue
         self.closed = False
 
     async def next(self, timeout: float) -> bytes | None:
-        if self._pending is None:
-            self._pending = asyncio.ensure_future(self._iterator.__anext__())
-        done, _ = await asyncio.wait({self._pending}, timeout=max(timeout, 0))
-        if not done:
-            return None
-        future, self._pending = self._pending, None
-        try:
-            return future.result()
-        except StopAsyncIteration:
+        queue = self._queue
+        if queue.empty():
+            try:
+                async with asyncio.timeout(max(timeout, 0)):
+                    data = await queue.get()
+            except TimeoutError:
+                return None
+        else:
+            data = queue.get_nowait()
+        if data is _CLOSED or not data:
             self.closed = True
             return None
+        return data
 
     def close(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
+        """Nothing to release (kept so callers read the same with any reader)."""

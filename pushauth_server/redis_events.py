@@ -1,7 +1,7 @@
 """Real-time events through Redis: isolated per deployment, authenticated, and self-healing.
 
-A Litestar channels backend (used by :func:`pushauth_server.realtime.channels_plugin` in Redis
-mode) with three properties the plain Redis backend lacks:
+The Redis backend of :class:`pushauth_server.realtime.Notifier` (``PUSHAUTH_CHANNELS_BACKEND=
+redis``), with three properties a plain ``PUBLISH``/``PSUBSCRIBE`` lacks:
 
 * **Isolated.** Every channel name carries a deployment prefix (``PUSHAUTH_REDIS_CHANNEL_PREFIX``;
   by default one derived from ``PUSHAUTH_SECRET``, so two deployments on one Redis never share a
@@ -14,23 +14,26 @@ mode) with three properties the plain Redis backend lacks:
   genuine event to another channel. (They can replay a genuine one within that window on the
   same channel: it says what was already true.)
 * **Self-healing.** When the connection to Redis fails, the subscriber reconnects with growing
-  back-off (0.1 s to 5 s) and subscribes again; it then delivers :data:`RECONNECTED` on every
-  subscribed channel, so each open stream reads again what it may have missed. While Redis is
-  unreachable, :attr:`AuthenticatedRedisBackend.healthy` is false (``/health`` says degraded).
+  back-off (0.1 s to 5 s) and subscribes again; it then delivers :data:`RECONNECTED` to every
+  open subscription of the process, so each open stream reads again what it may have missed.
+  While Redis is unreachable, :attr:`AuthenticatedRedisBackend.healthy` is false (``/health``
+  says degraded).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import struct
 import time
-from collections.abc import AsyncGenerator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from litestar.channels.backends.base import ChannelsBackend
+if TYPE_CHECKING:
+    from pushauth_server.realtime import Hub
+
 
 logger = logging.getLogger("pushauth.realtime")
 
@@ -75,7 +78,14 @@ def unseal(key: bytes, channel: str, message: bytes, now_ms: int | None = None) 
     return data
 
 
-class AuthenticatedRedisBackend(ChannelsBackend):
+def _glob_escaped(text: str) -> str:
+    return "".join("\\" + c if c in "\\*?[]" else c for c in text)
+
+
+class AuthenticatedRedisBackend:
+    """The Redis backend of :class:`pushauth_server.realtime.Notifier`: sealed ``PUBLISH`` out,
+    one pattern subscription (``PSUBSCRIBE <prefix>*``) in, opened and handed to the local hub."""
+
     def __init__(self, *, url: str, secret: str, prefix: str | None = None) -> None:
         from redis.asyncio import Redis
         from redis.asyncio.retry import Retry
@@ -91,15 +101,13 @@ class AuthenticatedRedisBackend(ChannelsBackend):
         )
         self._key = derive_key(secret, "redis events")
         self.prefix = prefix if prefix is not None else default_prefix(secret)
-        self._channels: set[str] = set()
+        self._hub: Hub | None = None
         self._pubsub: Any = None
-        self._has_channels = asyncio.Event()
+        self._listener: asyncio.Task[None] | None = None
         self._down = False
         self._publish_failed = False
         self.state_changed = asyncio.Condition()
         self.reconnects = 0
-        self._connecting = asyncio.Lock()
-        self._notices: list[tuple[str, bytes]] = []  # RECONNECTED, to deliver after an outage
 
     @property
     def healthy(self) -> bool:
@@ -116,124 +124,92 @@ class AuthenticatedRedisBackend(ChannelsBackend):
         async with self.state_changed:
             self.state_changed.notify_all()
 
-    async def on_startup(self) -> None:
-        pass
+    async def start(self, hub: Hub) -> None:
+        """Subscribe now if Redis answers (so subscribing, then reading, loses nothing); if it
+        does not, start degraded and keep trying in the background."""
+        self._hub = hub
+        try:
+            await self._connect()
+        except Exception as exc:
+            logger.warning("Redis is unreachable at start-up (%s): retrying", type(exc).__name__)
+            await self._set_down(True)
+        self._listener = asyncio.create_task(self._run())
 
-    async def on_shutdown(self) -> None:
-        if self._pubsub is not None:
-            await _quietly(self._pubsub.aclose())
-            self._pubsub = None
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._drop()
         await _quietly(self._redis.aclose())
 
-    async def subscribe(self, channels: Iterable[str]) -> None:
-        """Subscribed when this returns (if Redis is reachable; otherwise once it is again)."""
-        new = set(channels) - self._channels
-        self._channels |= new
-        self._has_channels.set()
-        if not new:
-            return
-        try:
-            if self._pubsub is None:
-                await self._connect()  # subscribes every channel, these included
-            else:
-                await self._pubsub.subscribe(*(self.prefix + c for c in new))
-        except Exception:  # the reconnect loop subscribes every channel again
-            await self._lost()
-
-    async def unsubscribe(self, channels: Iterable[str]) -> None:
-        gone = set(channels) & self._channels
-        self._channels -= gone
-        if not self._channels:
-            self._has_channels.clear()
-        if gone and self._pubsub is not None:
-            try:
-                await self._pubsub.unsubscribe(*(self.prefix + c for c in gone))
-            except Exception:
-                await self._lost()
-
-    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+    async def publish(self, data: bytes, channels: tuple[str, ...]) -> None:
         """Publish ``data``, sealed for each channel; raises when Redis cannot take it."""
         try:
-            for channel in set(channels):
+            for channel in channels:
                 await self._redis.publish(self.prefix + channel, seal(self._key, channel, data))
         except Exception:
             self._publish_failed = True
             raise
         self._publish_failed = False
 
-    async def _lost(self) -> None:
+    async def _drop(self) -> None:
         if self._pubsub is not None:
             pubsub, self._pubsub = self._pubsub, None
             await _quietly(pubsub.aclose())
-        await self._set_down(True)
 
     async def _connect(self) -> None:
-        """Open the subscription (again); after an outage, queue RECONNECTED for every channel."""
-        async with self._connecting:
-            if self._pubsub is not None:
-                return
-            pubsub = self._redis.pubsub()
-            try:
-                await self._redis.ping()  # reachable? (SUBSCRIBE alone may not say)
-                if self._channels:
-                    await pubsub.subscribe(*(self.prefix + c for c in self._channels))
-            except BaseException:
-                await _quietly(pubsub.aclose())
-                raise
-            self._pubsub = pubsub
-            self._publish_failed = False  # reachable again: the next publish will say otherwise
-            if self._down:
-                self.reconnects += 1
-                self._notices.extend((channel, RECONNECTED) for channel in sorted(self._channels))
-            await self._set_down(False)
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await self._redis.ping()  # reachable? (a subscription alone may not say)
+            await pubsub.psubscribe(_glob_escaped(self.prefix) + "*")
+        except BaseException:
+            await _quietly(pubsub.aclose())
+            raise
+        self._pubsub = pubsub
+        self._publish_failed = False  # reachable again: the next publish will say otherwise
+        if self._down:
+            self.reconnects += 1
+            assert self._hub is not None
+            # Events published meanwhile are lost: every open stream reads its state again.
+            self._hub.deliver_everywhere(RECONNECTED)
+        await self._set_down(False)
 
-    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+    async def _run(self) -> None:
         delay = 0.1
         while True:
             try:
                 if self._pubsub is None:
                     await self._connect()
                     delay = 0.1
-                while self._notices:
-                    yield self._notices.pop(0)
-                if not self._channels:
-                    try:
-                        async with asyncio.timeout(1.0):
-                            await self._has_channels.wait()
-                    except TimeoutError:
-                        await self._redis.ping()  # idle: still notice an outage
-                    continue
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
+                message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 logger.debug("Redis subscription failed: %r", exc)
-                await self._lost()
+                await self._drop()
+                await self._set_down(True)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if message is None or message.get("type") != "message":
-                continue
-            full = message["channel"].decode()
-            if not full.startswith(self.prefix):
-                continue
-            channel = full[len(self.prefix) :]
-            if channel not in self._channels:
-                continue
-            data = unseal(self._key, channel, message["data"])
-            if data is None:
-                logger.warning(
-                    "dropped an event on a %s channel that failed authentication "
-                    "(wrong key, forged, altered or stale)",
-                    channel.split(":", 1)[0],
-                )
-                continue
-            yield channel, data
+            if message is not None and message.get("type") == "pmessage":
+                self._receive(message["channel"], message["data"])
 
-    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
-        raise NotImplementedError
+    def _receive(self, full_channel: bytes | str, message: bytes) -> None:
+        name = full_channel.decode() if isinstance(full_channel, bytes) else str(full_channel)
+        if not name.startswith(self.prefix):
+            return
+        channel = name[len(self.prefix) :]
+        data = unseal(self._key, channel, message)
+        if data is None:
+            logger.warning(
+                "dropped an event on a %s channel that failed authentication "
+                "(wrong key, forged, altered or stale)",
+                channel.split(":", 1)[0],
+            )
+            return
+        assert self._hub is not None
+        self._hub.deliver(data, (channel,))
 
 
 async def _quietly(awaitable: Any) -> None:

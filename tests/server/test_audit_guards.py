@@ -11,15 +11,13 @@ import secrets
 from collections.abc import AsyncIterator
 
 import pytest
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pushauth_server.domain.audit import origins, verify
-from pushauth_server.realtime import Notifier
+from pushauth_server.realtime import MemoryBackend, Notifier
 from pushauth_server.services import Services
 from pushauth_server.storage import Database
 from pushauth_server.storage.audit_guard import AuditTriggersMissing
@@ -137,13 +135,16 @@ async def test_the_application_role_can_run_but_not_rewrite_the_audit_trail(
     await app.create_schema()  # start-up as the application role: the triggers are checked
     await origins.register(app, ORIGIN)
     config = TestSettings(api_key=API_KEY, database_url=app.url, public_url=ORIGIN)
-    channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
-    async with channels:
-        services = Services.build(config, app, Notifier(channels))
+    notifier = Notifier(MemoryBackend())
+    await notifier.start()
+    try:
+        services = Services.build(config, app, notifier)
         user = fresh_user()
         device = await enroll(services, user)
         challenge = await create(services, user)
         await respond(services, device, challenge)
+    finally:
+        await notifier.stop()
     for statement in (
         "TRUNCATE audit_events",
         "UPDATE audit_events SET event = 'x'",

@@ -15,12 +15,11 @@ import httpx
 import pytest
 import uvicorn
 from httpx_sse import aconnect_sse
-from litestar.channels import ChannelsPlugin
 from redis.asyncio import Redis
 
 from pushauth_server.app import create_app
 from pushauth_server.client import PendingChallenge
-from pushauth_server.realtime import EventReader, MissingSecret, Notifier, channels_backend
+from pushauth_server.realtime import EventReader, MissingSecret, Notifier, backend_for
 from pushauth_server.redis_events import (
     MAX_AGE_MS,
     RECONNECTED,
@@ -56,23 +55,28 @@ def test_a_sealed_event_opens_only_with_its_key_channel_and_time() -> None:
 
 def test_redis_mode_needs_the_secret(tmp_path: Path) -> None:
     with pytest.raises(MissingSecret, match="PUSHAUTH_SECRET"):
-        channels_backend(make_settings(tmp_path, channels_backend="redis"))
+        backend_for(make_settings(tmp_path, channels_backend="redis"))
 
 
 @asynccontextmanager
-async def plugin(url: str, secret: str) -> AsyncIterator[tuple[ChannelsPlugin, Notifier]]:
+async def started(
+    url: str, secret: str
+) -> AsyncIterator[tuple[AuthenticatedRedisBackend, Notifier]]:
     backend = AuthenticatedRedisBackend(url=url, secret=secret)
-    channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
-    async with channels:
-        yield channels, Notifier(channels)
+    notifier = Notifier(backend)
+    await notifier.start()
+    try:
+        yield backend, notifier
+    finally:
+        await notifier.stop()
 
 
 async def test_deployments_sharing_a_redis_never_see_each_other(
     redis_server: RedisServer,
 ) -> None:
     async with (
-        plugin(redis_server.url, SECRET_A) as (_, a),
-        plugin(redis_server.url, SECRET_B) as (_, b),
+        started(redis_server.url, SECRET_A) as (_, a),
+        started(redis_server.url, SECRET_B) as (_, b),
         b.subscribe("user:amy") as subscriber,
     ):
         reader = EventReader(subscriber)
@@ -84,10 +88,8 @@ async def test_deployments_sharing_a_redis_never_see_each_other(
 
 
 async def test_forged_events_are_dropped(redis_server: RedisServer) -> None:
-    async with plugin(redis_server.url, SECRET_A) as (channels, notifier):
-        backend = AuthenticatedRedisBackend(url=redis_server.url, secret=SECRET_A)
+    async with started(redis_server.url, SECRET_A) as (backend, notifier):
         channel = backend.prefix + "user:amy"
-        await backend.on_shutdown()
         attacker = Redis.from_url(redis_server.url)
         async with notifier.subscribe("user:amy") as subscriber:
             reader = EventReader(subscriber)
@@ -98,7 +100,6 @@ async def test_forged_events_are_dropped(redis_server: RedisServer) -> None:
             assert await reader.next(30) == b'{"type":"genuine"}'
             reader.close()
         await attacker.aclose()
-        assert channels is not None
 
 
 async def _until(backend: AuthenticatedRedisBackend, *, healthy: bool) -> None:
@@ -107,24 +108,23 @@ async def _until(backend: AuthenticatedRedisBackend, *, healthy: bool) -> None:
 
 
 async def test_the_subscriber_heals_after_an_outage(redis_server: RedisServer) -> None:
-    backend = AuthenticatedRedisBackend(url=redis_server.url, secret=SECRET_A)
-    channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
-    async with channels:
-        notifier = Notifier(channels)
-        async with notifier.subscribe("challenge:ch_1") as subscriber:
-            reader = EventReader(subscriber)
-            await notifier.publish_bytes(b'{"n":1}', "challenge:ch_1")
-            assert await reader.next(30) == b'{"n":1}'
-            redis_server.stop()
-            await _until(backend, healthy=False)
-            assert notifier.healthy is False
-            await notifier.publish_bytes(b'{"lost":true}', "challenge:ch_1")  # logged, not raised
-            redis_server.start()
-            assert await reader.next(60) == RECONNECTED  # every open stream is told to re-read
-            await _until(backend, healthy=True)
-            await notifier.publish_bytes(b'{"n":2}', "challenge:ch_1")
-            assert await reader.next(30) == b'{"n":2}'
-            reader.close()
+    async with (
+        started(redis_server.url, SECRET_A) as (backend, notifier),
+        notifier.subscribe("challenge:ch_1") as subscriber,
+    ):
+        reader = EventReader(subscriber)
+        await notifier.publish_bytes(b'{"n":1}', "challenge:ch_1")
+        assert await reader.next(30) == b'{"n":1}'
+        redis_server.stop()
+        await _until(backend, healthy=False)
+        assert notifier.healthy is False
+        await notifier.publish_bytes(b'{"lost":true}', "challenge:ch_1")  # logged, not raised
+        redis_server.start()
+        assert await reader.next(60) == RECONNECTED  # every open stream is told to re-read
+        await _until(backend, healthy=True)
+        await notifier.publish_bytes(b'{"n":2}', "challenge:ch_1")
+        assert await reader.next(30) == b'{"n":2}'
+        reader.close()
 
 
 @asynccontextmanager
@@ -159,7 +159,7 @@ async def served_with_redis(
 
 
 def channels_backend_of(services: Services) -> AuthenticatedRedisBackend:
-    backend = services.notifier._channels._backend
+    backend = services.notifier._backend  # the test looks inside
     assert isinstance(backend, AuthenticatedRedisBackend)
     return backend
 
