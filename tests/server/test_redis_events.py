@@ -237,3 +237,25 @@ async def test_a_device_stream_catches_up_after_an_outage(
             caught_up = await anext(stream)
             assert caught_up.event == "challenge"
             assert json.loads(caught_up.data)["challenge_id"] == created.json()["challenge_id"]
+
+
+async def test_an_audit_stream_catches_up_after_an_outage(
+    tmp_path: Path,
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    async with served_with_redis(tmp_path, redis_server.url) as (_, api, backend):
+        path = "/v1/audit/stream?after_id=0"
+        async with aconnect_sse(api.http, "GET", path, headers=api.rp) as source:
+            stream = source.aiter_sse()
+            while (await anext(stream)).event != "ready":  # the backlog, then ready
+                pass
+            redis_server.stop()
+            await _until(backend, healthy=False)
+            issued = await api.http.post(
+                "/v1/enrollment-tokens", json={"user_id": "audit-user"}, headers=api.rp
+            )
+            assert issued.status_code == 201, issued.text  # its audit row's event was lost
+            redis_server.start()
+            caught_up = json.loads((await anext(stream)).data)
+            assert caught_up["event"] == "enrollment.token_issued"
+            assert caught_up["user_id"] == "audit-user"
