@@ -241,7 +241,7 @@ async def test_a_device_stream_catches_up_after_an_outage(
 
 async def test_an_audit_stream_catches_up_after_an_outage(
     tmp_path: Path,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     async with served_with_redis(tmp_path, redis_server.url) as (_, api, backend):
         path = "/v1/audit/stream?after_id=0"
