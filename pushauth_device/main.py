@@ -13,7 +13,7 @@ import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import aclosing, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,23 +22,14 @@ from rich.markup import escape
 
 from pushauth_device import keystore, service
 from pushauth_device.accounts import Account, AccountStore, default_home
-from pushauth_device.errors import AccountAmbiguous, DeviceError, PinRequired
-from pushauth_server.client import (
-    ApiError,
-    ClientError,
-    CredentialRevoked,
-    PendingChallenge,
-    ServerUnreachable,
-)
+from pushauth_device.errors import AccountAmbiguous, DeviceError, KeyMissing, PinRequired
+from pushauth_device.exit_codes import EXIT_HELP, ExitCode, exit_code_for
+from pushauth_device.problems import describe
+from pushauth_device.visible import visible
+from pushauth_server.client import ClientError, PendingChallenge
 
 T = TypeVar("T")
 err = Console(stderr=True, highlight=False)
-
-EXIT_HELP = (
-    "Exit codes: 0 done; 1 refused (already answered, expired, wrong number, server said no); "
-    "2 usage error; 4 account or keyring problem (no account, key missing, device revoked); "
-    "6 server unreachable."
-)
 
 app = typer.Typer(
     name="pushauth-device",
@@ -89,25 +80,15 @@ def main(
 
 @contextmanager
 def _errors() -> Iterator[None]:
+    """Device and client errors become a message, what to do, and their exit code."""
     try:
         yield
-    except DeviceError as error:
-        _fail(error.message, error.hint, error.exit_code)
-    except CredentialRevoked as error:
-        _fail(
-            f"{error.message} [{error.code}]",
-            "Remove the account and enroll again: pushauth enroll USER",
-            4,
-        )
-    except ServerUnreachable as error:
-        _fail(str(error), "Check the server URL and that the server is running.", 6)
-    except ApiError as error:
-        _fail(f"{error.message} [{error.code}]", None, 1)
-    except ClientError as error:
-        _fail(str(error), None, 1)
+    except (DeviceError, ClientError) as error:
+        problem = describe(error)
+        _fail(problem.message, problem.hint or None, exit_code_for(error))
 
 
-def _fail(message: str, hint: str | None, code: int) -> None:
+def _fail(message: str, hint: str | None, code: ExitCode) -> NoReturn:
     err.print(f"[bold red]Error:[/] {escape(message)}")
     if hint:
         err.print(f"[dim]{escape(hint)}[/]")
@@ -153,7 +134,11 @@ def enroll(
         pin = _read_pin_line()
     elif require_pin:
         if not sys.stdin.isatty():
-            _fail("--require-pin asks for the PIN on a terminal.", "Use --pin-stdin in scripts.", 2)
+            _fail(
+                "--require-pin asks for the PIN on a terminal.",
+                "Use --pin-stdin in scripts.",
+                ExitCode.USAGE,
+            )
         pin = typer.prompt("New PIN (6 or more digits)", hide_input=True, confirmation_prompt=True)
     with _errors():
         if pin is not None:
@@ -168,15 +153,17 @@ def enroll(
         _out(_account_json(account))
         return
     err.print(
-        f"[green]Enrolled[/] as [bold]{escape(account.user_id)}[/] on {escape(account.server_url)} "
-        f"(device {escape(account.device_name)}, credential {account.credential_id})."
+        f"[green]Enrolled[/] as [bold]{_shown(account.user_id)}[/] on "
+        f"{_shown(account.server_url)} (device {_shown(account.device_name)}, "
+        f"credential {_shown(account.credential_id)})."
     )
 
 
 @app.command()
 def accounts(json_out: Json = False) -> None:
-    """List this device's accounts."""
-    found = State.store.load()
+    """List this device's accounts: user, server, device name, credential id, PIN or not."""
+    with _errors():
+        found = State.store.load()
     if json_out:
         _out([_account_json(a) for a in found])
         return
@@ -184,31 +171,49 @@ def accounts(json_out: Json = False) -> None:
         err.print("No accounts. Enroll one: pushauth-device enroll --server URL --token TOKEN")
         return
     for a in found:
-        print(f"{a.user_id}\t{a.server_url}\t{a.device_name}\t{a.credential_id}")
+        fields = (a.user_id, a.server_url, a.device_name, a.credential_id)
+        pin = "pin" if a.require_pin else "no-pin"
+        print("\t".join([*(visible(f) for f in fields), pin]))
 
 
 @app.command()
 def pending(
     account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False
 ) -> None:
-    """List the challenges waiting for an answer, with their context (never the code)."""
+    """List the challenges waiting for an answer, with their context (never the code).
+
+    Each line starts with the challenge id and the account (credential id) it is pending for;
+    the same challenge shows once per account of its user on this device. An account that
+    cannot be asked (key missing, server down) is reported on stderr and sets the exit code;
+    the others are still listed.
+    """
     chosen = _accounts(account)
     keys = _unlock(chosen, pin_stdin)
 
-    async def collect() -> list[PendingChallenge]:
-        found: list[PendingChallenge] = []
+    async def collect() -> tuple[list[tuple[Account, PendingChallenge]], list[Exception]]:
+        found: list[tuple[Account, PendingChallenge]] = []
+        failures: list[Exception] = []
         for a in chosen:
-            found.extend(await service.pending(a, keys.get(a.credential_id)))
-        return found
+            try:
+                challenges = await service.pending(a, keys.get(a.credential_id))
+            except (DeviceError, ClientError) as error:
+                problem = describe(error)
+                err.print(f"[bold red]{escape(a.label)}:[/] {escape(str(problem))}")
+                failures.append(error)
+                continue
+            found.extend((a, c) for c in challenges)
+        return found, failures
 
-    found = _run(collect())
+    found, failures = _run(collect())
     if json_out:
-        _out([c.to_json() for c in found])
-        return
-    if not found:
+        _out([{**c.to_json(), "account": a.credential_id} for a, c in found])
+    elif not found and not failures:
         err.print("Nothing pending.")
-    for challenge in found:
-        print(_challenge_line(challenge))
+    else:
+        for a, challenge in found:
+            print(_challenge_line(challenge, a))
+    if failures:
+        raise typer.Exit(exit_code_for(failures[0]))
 
 
 @app.command()
@@ -223,13 +228,17 @@ def approve(
 ) -> None:
     """Approve a challenge, typing the number the relying party shows (and the PIN, if asked)."""
     if code is not None and not code.strip().isdigit():
-        _fail("The number must be digits only, as shown on the sign-in screen.", None, 2)
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
-    found, challenge = _run(service.find_pending(chosen, challenge_id, keys))
+        _fail(
+            "The number must be digits only, as shown on the sign-in screen.", None, ExitCode.USAGE
+        )
+    found, challenge, key = _find(challenge_id, account, pin_stdin)
     if challenge.number_matching and not code:
         if not sys.stdin.isatty():
-            _fail("This challenge needs the number shown by the relying party.", "Pass --code.", 2)
+            _fail(
+                "This challenge needs the number shown by the relying party.",
+                "Pass --code.",
+                ExitCode.USAGE,
+            )
         code = typer.prompt(f"Number shown on the sign-in screen ({challenge.code_digits} digits)")
     result = _run(
         service.answer(
@@ -237,15 +246,20 @@ def approve(
             challenge,
             decision="approve",
             verification_code=(code or "").strip(),
-            key=keys.get(found.credential_id),
+            key=key,
         )
     )
+    shown = _shown(challenge_id)
     if result.status == "approved":
-        err.print(f"[green]Approved[/] {challenge_id}.")
+        err.print(f"[green]Approved[/] {shown} as {escape(found.label)}.")
         return
     if result.reason == "wrong_code":
-        _fail(f"Wrong number: challenge {challenge_id} has failed.", "Start the sign-in again.", 1)
-    _fail(f"Challenge {challenge_id} is {result.status}.", None, 1)
+        _fail(
+            f"Wrong number: challenge {visible(challenge_id)} has failed.",
+            "Start the sign-in again.",
+            ExitCode.REFUSED,
+        )
+    _fail(f"Challenge {visible(challenge_id)} is {visible(result.status)}.", None, ExitCode.REFUSED)
 
 
 @app.command()
@@ -259,20 +273,23 @@ def deny(
     pin_stdin: PinStdin = False,
 ) -> None:
     """Deny a challenge; with --not-me, report that you did not start it."""
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
-    found, challenge = _run(service.find_pending(chosen, challenge_id, keys))
+    found, challenge, key = _find(challenge_id, account, pin_stdin)
     result = _run(
         service.answer(
             found,
             challenge,
             decision="deny",
             reason="not_me" if not_me else "",
-            key=keys.get(found.credential_id),
+            key=key,
         )
     )
     label = "Reported as not you and denied" if not_me else "Denied"
-    err.print(f"[yellow]{label}[/] {challenge_id} ({result.status}).")
+    err.print(f"[yellow]{label}[/] {_shown(challenge_id)} ({_shown(result.status)}).")
+    if not_me:
+        err.print(
+            f"{_shown(challenge.user_id)} is now locked: no sign-in can be approved until an "
+            f"operator runs: pushauth unlock {_shown(challenge.user_id)}"
+        )
 
 
 @app.command()
@@ -284,12 +301,30 @@ def revoke(
     """Revoke this device's account on the server (signed by the device) and forget it here."""
     with _errors():
         chosen = State.store.select(account)  # the only account, or the one named
-    question = f"Revoke {chosen.label}? This device will no longer answer for {chosen.user_id}"
+    question = (
+        f"Revoke {chosen.label} ({visible(chosen.device_name)}, {chosen.credential_id})? "
+        f"This device will no longer answer for {visible(chosen.user_id)}"
+    )
     if not yes and not typer.confirm(question):
         err.print("Not revoked.")
-        raise typer.Exit(1)
-    keys = _unlock([chosen], pin_stdin)
-    _run(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
+        raise typer.Exit(ExitCode.REFUSED)
+    try:
+        keys = _unlock([chosen], pin_stdin, raising=True)
+        _run_raising(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
+    except KeyMissing as error:
+        # No key left to sign the revocation with: forget the account here; an operator revokes
+        # the credential on the server.
+        with _errors():
+            service.remove(State.store, chosen)
+        err.print(f"[yellow]{escape(describe(error).message)}[/]")
+        err.print(
+            f"Removed {escape(chosen.label)} from this device, but it could not sign its own "
+            f"revocation. Ask an operator to run: pushauth revoke {_shown(chosen.credential_id)}"
+        )
+        return
+    except (DeviceError, ClientError) as error:
+        with _errors():
+            raise error
     err.print(f"[green]Revoked[/] {escape(chosen.label)} and removed it from this device.")
 
 
@@ -312,12 +347,16 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
                         f"Connected: {escape(a.label)}. Waiting for challenges (Ctrl-C to stop)."
                     )
                 elif event.kind == "revoked":
-                    _fail(f"{a.label}: this device was revoked by the server.", None, 4)
+                    _fail(
+                        f"{a.label}: this device was revoked by the server.",
+                        None,
+                        ExitCode.ACCOUNT,
+                    )
                 elif (challenge := event.challenge) is not None:
                     if json_out:
                         _out(challenge.to_json())
                     else:
-                        print(_challenge_line(challenge), flush=True)
+                        print(_challenge_line(challenge, a), flush=True)
 
     async def follow_all() -> None:
         await asyncio.gather(*(follow(a) for a in chosen))
@@ -325,7 +364,7 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
     try:
         _run(follow_all())
     except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+        raise typer.Exit(ExitCode.OK) from None
 
 
 def _accounts(selector: str | None) -> list[Account]:
@@ -343,28 +382,75 @@ def _read_pin_line() -> str:
     return sys.stdin.readline().strip()
 
 
-def _unlock(chosen: list[Account], pin_stdin: bool) -> dict[str, Ed25519PrivateKey]:
-    """Unlock the PIN-protected accounts among ``chosen``: one PIN, asked once, one account."""
+def _unlock(
+    chosen: list[Account], pin_stdin: bool, *, raising: bool = False
+) -> dict[str, Ed25519PrivateKey]:
+    """Unlock the PIN-protected accounts among ``chosen``: one PIN, asked once, one account.
+
+    Errors end the command, unless ``raising``: then they propagate to the caller."""
+    try:
+        return _unlock_raising(chosen, pin_stdin)
+    except (DeviceError, ClientError):
+        if raising:
+            raise
+        with _errors():
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _unlock_raising(chosen: list[Account], pin_stdin: bool) -> dict[str, Ed25519PrivateKey]:
     locked = [a for a in chosen if a.require_pin]
     if not locked:
         return {}
     if len(locked) > 1:
-        with _errors():
-            raise AccountAmbiguous(
-                "Several accounts here ask for a PIN.", "Pick one with --account CREDENTIAL_ID."
-            )
+        raise AccountAmbiguous(
+            "Several accounts here ask for a PIN.", "Pick one with --account CREDENTIAL_ID."
+        )
     [target] = locked
     if pin_stdin:
         pin = _read_pin_line()
     elif sys.stdin.isatty():
         pin = typer.prompt(f"PIN for {target.label}", hide_input=True)
     else:
-        with _errors():
-            raise PinRequired(
-                f"{target.label} asks for its PIN.", "Pass it on stdin with --pin-stdin."
+        raise PinRequired(f"{target.label} asks for its PIN.", "Pass it on stdin with --pin-stdin.")
+    return {target.credential_id: keystore.load_key(target.credential_id, pin=pin)}
+
+
+def _run_raising(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def _find(
+    challenge_id: str, selector: str | None, pin_stdin: bool
+) -> tuple[Account, PendingChallenge, Ed25519PrivateKey | None]:
+    """The account that can answer ``challenge_id``: one of the challenge's user that has it
+    pending. Accounts without a PIN are asked first, so a PIN is asked for only when the
+    challenge is not theirs and one PIN account is left to ask."""
+    chosen = _accounts(selector)
+    plain = [a for a in chosen if not a.require_pin]
+    locked = [a for a in chosen if a.require_pin]
+    search = _run(service.find_pending(plain, challenge_id))
+    unchecked = list(search.unchecked)
+    if search.found is not None:
+        return (*search.found, None)
+    if locked:
+        if len(locked) > 1:
+            _fail(
+                f"Challenge {visible(challenge_id)} is not pending for the accounts without a "
+                "PIN, and several accounts here ask for a PIN.",
+                "Pick one with --account CREDENTIAL_ID.",
+                ExitCode.ACCOUNT,
             )
+        keys = _unlock(locked, pin_stdin)
+        search = _run(service.find_pending(locked, challenge_id, keys))
+        unchecked.extend(search.unchecked)
+        if search.found is not None:
+            account, challenge = search.found
+            return account, challenge, keys.get(account.credential_id)
     with _errors():
-        return {target.credential_id: keystore.load_key(target.credential_id, pin=pin)}
+        if unchecked and len(unchecked) == len(chosen):
+            raise unchecked[0][1]  # no account could be asked: say why (keyring, server…)
+        raise service.not_pending(challenge_id, unchecked)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -380,18 +466,29 @@ def _account_json(account: Account) -> dict[str, Any]:
     }
 
 
-def _challenge_line(challenge: PendingChallenge) -> str:
+def _shown(text: str) -> str:
+    """Server- or user-provided text for a Rich console: escapes visible, markup inert."""
+    return escape(visible(text))
+
+
+def _challenge_line(challenge: PendingChallenge, account: Account) -> str:
+    """One line per challenge and account; every value from the server made visible."""
     parts = [
-        challenge.challenge_id,
-        f"user={challenge.user_id}",
-        f"action={challenge.action}",
+        visible(challenge.challenge_id),
+        f"account={visible(account.credential_id)}",
+        f"user={visible(challenge.user_id)}",
+        f"action={visible(challenge.action)}",
     ]
     for key in ("note", "initiator_host", "initiator_ip", "initiator_user_agent"):
         value = getattr(challenge, key)
         if value:
-            parts.append(f"{key.removeprefix('initiator_')}={value!r}")
-    parts.extend(f"{k}={v!r}" for k, v in sorted(challenge.custom.items()))
+            parts.append(f"{key.removeprefix('initiator_')}={_quoted(value)}")
+    parts.extend(f"{visible(k)}={_quoted(v)}" for k, v in sorted(challenge.custom.items()))
     return "  ".join(parts)
+
+
+def _quoted(value: str) -> str:
+    return "'" + visible(value).replace("'", "\\'") + "'"
 
 
 def run() -> None:

@@ -13,7 +13,10 @@ __all__ = ["CodeInput"]
 
 class CodeInput(Input):
     def __init__(self, digits: int, *, id: str) -> None:
-        super().__init__(placeholder="0" * digits, restrict=r"[0-9]*", max_length=digits, id=id)
+        # The placeholder says what to type; digits ("000000") would look already filled in.
+        super().__init__(
+            placeholder=f"{digits} digits", restrict=r"[0-9]*", max_length=digits, id=id
+        )
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return character is not None and character.isdigit()
