@@ -115,6 +115,8 @@ def _get(username: str) -> str | None:
     try:
         return keyring.get_password(SERVICE, username)
     except Exception as exc:  # KeyringError, secretstorage's and D-Bus's own errors alike
+        if type(exc).__name__ == "ItemNotFoundException":  # secretstorage: gone while read
+            return None  # removed meanwhile, e.g. from another session: the key is missing
         raise KeyringUnavailable(f"The keyring could not be read ({_cause(exc)}).", HOW_TO) from exc
 
 
@@ -177,7 +179,9 @@ def load_key(credential_id: str, *, pin: str | None = None) -> Ed25519PrivateKey
             again,
         ) from exc
     raise KeyDamaged(
-        f"The keyring entry of account {credential_id} is not a key this device wrote.", again
+        f"The keyring entry of account {credential_id} is damaged: it is not a key this device "
+        "wrote.",
+        again,
     )
 
 
