@@ -18,8 +18,6 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
@@ -27,10 +25,10 @@ from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
+from pushauth_server.nonces import Claim, NonceStore
 from pushauth_server.protocol import RequestProof, verify
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
-from pushauth_server.storage.tables import request_nonces
 
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
@@ -71,10 +69,13 @@ class ApiKeyCheck:
 
 
 class DeviceAuthenticator:
-    def __init__(self, database: Database, settings: Settings, audit: AuditLog) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, audit: AuditLog, nonces: NonceStore
+    ) -> None:
         self._db = database
         self._settings = settings
         self._audit = audit
+        self.nonces = nonces
 
     async def _reject(
         self, event: AuditEvent, credential: Credential, path: str, error: errors.PushAuthError
@@ -162,18 +163,26 @@ class DeviceAuthenticator:
                 errors.InvalidSignature("The request proof signature does not verify."),
             )
         # Each nonce once: the same proof presented again (here or elsewhere) is a replay.
-        try:
-            async with self._db.write() as connection:
-                await connection.execute(
-                    insert(request_nonces).values(
-                        nonce=nonce, credential_id=credential_id, expires_at_ms=now + 2 * window_ms
-                    )
-                )
-        except IntegrityError as exc:
+        claim = await self.nonces.claim(
+            credential_id, nonce, int(timestamp), int(timestamp) + window_ms
+        )
+        if claim is Claim.BEFORE_EPOCH:
+            # The nonce store cannot vouch for proofs older than its memory (a restart).
+            raise await self._reject(
+                AuditEvent.STALE_PROOF,
+                credential,
+                path,
+                errors.StaleProof(
+                    "The request proof is older than the server's nonce memory (the server "
+                    "restarted); sign a new proof.",
+                    window_seconds=self._settings.request_proof_window_seconds,
+                ),
+            )
+        if claim is Claim.REPLAYED:
             raise await self._reject(
                 AuditEvent.REPLAYED_PROOF,
                 credential,
                 path,
                 errors.ReplayedProof("This request proof was already used."),
-            ) from exc
+            )
         return credential
