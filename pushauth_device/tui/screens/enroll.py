@@ -52,9 +52,7 @@ class EnrollScreen(Screen[Account | None]):
                 yield Label("Server URL")
                 yield Input(self.server_url, placeholder="http://127.0.0.1:8300", id="server")
                 yield Label("Token")
-                yield EnrollLineInput(
-                    placeholder="pet_… or the whole pushauth-device enroll … line", id="token"
-                )
+                yield EnrollLineInput(placeholder="pet_…, or paste the whole line", id="token")
                 yield Label("Device name")
                 yield Input(self.device_name, id="name")
             yield Checkbox("Ask for a PIN on every approval", id="require-pin")

@@ -39,7 +39,7 @@ def banner(accounts: list[Account], states: dict[str, ConnectionState]) -> tuple
     unlock = ""
     if locked:
         names = ", ".join(a.label for a in locked)
-        unlock = f"Press u and type the PIN of {names} to receive its requests."
+        unlock = f"Press u to unlock {names} with its PIN and receive its requests."
     if connected:
         text = "Waiting for sign-in requests. They open here by themselves."
         if locked:
@@ -54,10 +54,11 @@ def banner(accounts: list[Account], states: dict[str, ConnectionState]) -> tuple
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
-        Binding("a", "app.add_account", "Add account"),
-        Binding("x", "app.remove_account", "Revoke account"),
-        Binding("u", "app.unlock_account", "Unlock (PIN)"),
-        Binding("r", "app.retry_now", "Reconnect now"),
+        # Short words, so that all of them (Quit too) fit in the footer at 80 columns.
+        Binding("a", "app.add_account", "Add"),
+        Binding("x", "app.remove_account", "Revoke"),
+        Binding("u", "app.unlock_account", "Unlock PIN"),
+        Binding("r", "app.retry_now", "Reconnect"),
         Binding("q", "app.quit", "Quit"),
     ]
 

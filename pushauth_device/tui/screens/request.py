@@ -133,9 +133,8 @@ class RequestScreen(Screen[None]):
         user = visible(self.request.challenge.user_id)
         self.query_one("#not-me", Button).label = "Yes, report it (n)"
         self.set_status(
-            f"Report that you did not start this sign-in? {user} is then locked: no sign-in can "
-            f"be approved until an operator runs `pushauth unlock {user}`. "
-            "Press n again to report it, Esc to go back."
+            f"Report that this wasn't you? {user} is then locked until an operator runs "
+            f"`pushauth unlock {user}`. Press n again to report, Esc to go back."
         )
 
     def action_answer(self, choice: str) -> None:

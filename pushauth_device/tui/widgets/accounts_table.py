@@ -50,8 +50,9 @@ def problem_lines(
     *,
     tz: tzinfo | None,
 ) -> list[Text]:
-    """One wrapped paragraph per account that cannot receive requests: why, and what to do."""
-    lines: list[Text] = []
+    """One wrapped paragraph per reason an account cannot receive requests, naming the accounts
+    it applies to (a locked keyring is said once, not once per account), and what to do."""
+    grouped: dict[tuple[str, str], list[Account]] = {}
     for account in accounts:
         state = states.get(account.credential_id)
         if state is None or state.kind in ("connected", "connecting"):
@@ -63,8 +64,12 @@ def problem_lines(
             detail = f"reconnecting (retry {state.attempt} at {at}; r retries now): {state.detail}"
         else:
             detail = state.detail
-        line = Text(f"● {account.label}: ", style=_STYLES.get(state.kind, ""))
-        line.append(detail.strip())
+        grouped.setdefault((state.kind, detail.strip()), []).append(account)
+    lines: list[Text] = []
+    for (kind, detail), which in grouped.items():
+        names = ", ".join(a.label for a in which)
+        line = Text(f"● {names}: ", style=_STYLES.get(kind, ""))
+        line.append(detail)
         lines.append(line)
     return lines
 
@@ -74,7 +79,8 @@ class AccountsTable(DataTable[Text]):
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row")
-        self.add_columns("User", "Server", "Device", "PIN", "Connection")
+        # Most important first: on a narrow terminal the last columns are the ones cut.
+        self.add_columns("User", "Connection", "Server", "PIN", "Device")
 
     def show(
         self,
@@ -89,10 +95,10 @@ class AccountsTable(DataTable[Text]):
             state = states.get(account.credential_id, ConnectionState(kind="connecting"))
             self.add_row(
                 Text(visible(account.user_id)),
-                Text(visible(account.server_url)),
-                Text(visible(account.device_name)),
-                Text("yes" if account.require_pin else "no"),
                 describe_connection(state, now_ms=now_ms),
+                Text(visible(account.server_url)),
+                Text("yes" if account.require_pin else "no"),
+                Text(visible(account.device_name)),
                 key=account.credential_id,
             )
         if accounts:

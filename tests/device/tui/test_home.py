@@ -55,7 +55,7 @@ def test_a_pin_account_says_press_u() -> None:
         {"cr_p": ConnectionState(kind="connected"), "cr_q": ConnectionState(kind="locked")},
     )
     assert text.startswith("Waiting for sign-in requests")
-    assert "Press u and type the PIN of quinn @ http://h" in text
+    assert "Press u to unlock quinn @ http://h" in text
     assert style == "ok"
 
 
@@ -76,3 +76,17 @@ async def test_an_account_enrolled_by_the_command_appears_in_the_running_app(
         store.remove(added.credential_id)
         await wait_until(pilot, lambda: len(app.accounts) == 1, "the removal")
         assert added.credential_id not in app.states
+
+
+def test_one_reason_for_several_accounts_is_said_once() -> None:
+    other = Account(
+        credential_id="cr_o",
+        user_id="olga",
+        server_url="http://h",
+        origin="http://h",
+        device_name="d",
+        created_at_ms=0,
+    )
+    down = ConnectionState(kind="offline", detail=KEYRING_DOWN)
+    [line] = problem_lines([PLAIN, other], {"cr_p": down, "cr_o": down}, tz=None)
+    assert line.plain.startswith("● paul @ http://h, olga @ http://h: The keyring")
