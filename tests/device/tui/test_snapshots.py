@@ -1,4 +1,4 @@
-"""What a person sees, pinned: every screen, at 80×24 and at 120×40, with fixed data.
+"""What a person sees, pinned: every screen, at 80x24 and at 120x40, with fixed data.
 
 Each snapshot was rendered to PNG and looked at before it was accepted (see docs/device.md for
 how to do that when one changes).
