@@ -24,14 +24,20 @@ from pushauth_server.client import ResponseResult
 __all__ = ["AnswerSender", "outcome_of", "settled_elsewhere"]
 
 
-def outcome_of(result: ResponseResult) -> tuple[Outcome, str, str]:
+def outcome_of(result: ResponseResult, user_id: str) -> tuple[Outcome, str, str]:
     """The recorded outcome of this device's own answer, the message, and its severity."""
     if result.status == "approved":
         return "approved", "Approved.", "information"
     if result.reason == "wrong_code":
         return "failed", "Wrong number: this sign-in failed. Start it again.", "error"
     if result.reason == "not_me":
-        return "reported", "Denied and reported as not you.", "warning"
+        user = visible(user_id)
+        return (
+            "reported",
+            f"Denied and reported as not you. {user} is now locked until an operator runs "
+            f"`pushauth unlock {user}`.",
+            "warning",
+        )
     if result.status == "denied":
         return "denied", "Denied.", "warning"
     return "expired", f"The request is {visible(result.status)}.", "warning"

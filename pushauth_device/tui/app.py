@@ -289,7 +289,9 @@ class AuthenticatorApp(App[None]):
             if pin is not None and queued.challenge.challenge_id in self.requests:
                 self.send(queued, message, pin=pin)
 
-        screen = PinScreen(prompt, error=error, about=summary(queued.challenge))
+        challenge = queued.challenge
+        about = f"The request: {challenge.action} · {summary(challenge)}"
+        screen = PinScreen(prompt, error=error, about=about)
         self.push_screen(screen, typed)
 
     def send(self, queued: QueuedRequest, message: RequestAnswered, *, pin: str | None) -> None:
@@ -299,7 +301,8 @@ class AuthenticatorApp(App[None]):
         self.answers.send(queued, message, pin=pin)
 
     def on_answer_sent(self, message: AnswerSent) -> None:
-        outcome, text, severity = outcome_of(message.result)
+        user_id = message.request.challenge.user_id
+        outcome, text, severity = outcome_of(message.result, user_id)
         self.record(message.request, outcome)
         self.close_request(message.request.challenge.challenge_id, text, severity=severity)
 

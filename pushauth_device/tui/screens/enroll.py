@@ -61,7 +61,8 @@ class EnrollScreen(Screen[Account | None]):
                 yield Input(password=True, restrict=r"[0-9]*", max_length=64, id="new-pin")
                 yield Label("PIN again")
                 yield Input(password=True, restrict=r"[0-9]*", max_length=64, id="new-pin-again")
-            yield Static("", id="enroll-error", classes="error", markup=False)
+        # Outside the scrolling form: the outcome is in view however small the terminal.
+        yield Static("", id="enroll-error", classes="error", markup=False)
         with Horizontal(id="enroll-buttons", classes="buttons"):
             yield Button("Cancel", id="cancel")
             yield Button("Enroll", id="enroll", variant="primary")

@@ -134,6 +134,7 @@ async def test_n_asks_first_and_says_the_user_is_then_locked(
         await pilot.press("n")  # ...and a second n reports
         await wait_closed(pilot, app, created.challenge_id)
         assert app.decisions.records[0].outcome == "reported"
+        assert f"{user} is now locked" in app.last_notice
 
     state = await rp.get(created.challenge_id)
     assert (state.status, state.reason) == ("denied", "not_me")

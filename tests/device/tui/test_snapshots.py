@@ -170,6 +170,19 @@ def test_enrollment_with_a_pin(snap_compare: Any, tmp_path: Path, size: tuple[in
 
 
 @SIZES
+def test_enrollment_error_in_view(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    app = fixed_app(tmp_path, [])
+
+    async def submit_empty(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        app.screen.query_one("#require-pin", Checkbox).value = True
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=submit_empty)
+
+
+@SIZES
 def test_home_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(fixed_app(tmp_path, [ALICE, BOB, OPS]), terminal_size=size)
 
