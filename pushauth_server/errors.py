@@ -18,6 +18,7 @@
     ├── NotFound (404)
     │   ├── ChallengeNotFound             challenge_not_found
     │   ├── CredentialNotFound            credential_not_found
+    │   ├── UserNotFound                  user_not_found
     │   └── RouteNotFound                 route_not_found
     ├── MethodNotAllowed (405)            method_not_allowed
     ├── Conflict (409)
@@ -120,6 +121,12 @@ class CredentialNotFound(NotFound):
     code = "credential_not_found"
 
 
+class UserNotFound(NotFound):
+    """No device was ever enrolled for this user id, and it has no sign-in state."""
+
+    code = "user_not_found"
+
+
 class RouteNotFound(NotFound):
     code = "route_not_found"
 
@@ -199,5 +206,6 @@ __all__ = [
     "Unauthenticated",
     "UnknownCredential",
     "UserLocked",
+    "UserNotFound",
     "WrongAccount",
 ]
