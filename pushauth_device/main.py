@@ -38,6 +38,7 @@ app = typer.Typer(
     f"authenticator; the commands below are for scripts.\n\n{EXIT_HELP}",
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, as pushauth's: no type tags on every flag
 )
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
