@@ -354,7 +354,7 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
             async for event in events:
                 if isinstance(event, service.Disconnected):
                     err.print(
-                        f"[yellow]{escape(a.label)}: connection lost; "
+                        f"[yellow]{escape(a.label)}: connection lost ({_shown(event.reason)}); "
                         f"reconnecting in {event.delay:.1f} s[/]"
                     )
                 elif event.kind == "ready":

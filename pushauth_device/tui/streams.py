@@ -24,6 +24,7 @@ from pushauth_device.problems import describe
 from pushauth_device.tui.messages import ChallengeArrived, ChallengeResolved, ConnectionChanged
 from pushauth_device.tui.state import ConnectionKind, ConnectionState
 from pushauth_device.tui.workers import Post, RunWorker
+from pushauth_device.visible import visible
 from pushauth_server.client import CredentialRevoked, StreamEvent
 
 __all__ = ["REVOKED", "StreamManager"]
@@ -96,7 +97,7 @@ class StreamManager:
                         next_ms = self._clock() + round(event.delay * 1000)
                         state = ConnectionState(
                             kind="reconnecting",
-                            detail=event.reason,
+                            detail=visible(event.reason),
                             next_attempt_ms=next_ms,
                             attempt=attempt,
                         )

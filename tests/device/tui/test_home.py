@@ -90,3 +90,16 @@ def test_one_reason_for_several_accounts_is_said_once() -> None:
     down = ConnectionState(kind="offline", detail=KEYRING_DOWN)
     [line] = problem_lines([PLAIN, other], {"cr_p": down, "cr_o": down}, tz=None)
     assert line.plain.startswith("● paul @ http://h, olga @ http://h: The keyring")
+
+
+async def test_a_damaged_accounts_file_is_said_on_the_home_screen(store: AccountStore) -> None:
+    store.home.mkdir(parents=True)
+    store.path.write_text("{not json", encoding="utf-8")
+    app = AuthenticatorApp(store)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_until(pilot, lambda: app.home.is_mounted, "home")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)  # not the enrollment form over it
+        banner_text = str(app.home.query_one("#idle").render())
+        assert "cannot be read" in banner_text
+        assert app.return_code is None
