@@ -7,29 +7,23 @@ exit 0 on success, non-zero with a clear message otherwise.
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import sys
-from collections.abc import Coroutine, Iterator
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from rich.console import Console
 from rich.markup import escape
 
-from pushauth_device import keystore, service
+from pushauth_device import choosing, console, keystore, service
 from pushauth_device.accounts import Account, AccountStore, default_home
-from pushauth_device.errors import AccountAmbiguous, DeviceError, KeyMissing, PinRequired
+from pushauth_device.console import err, fail, shown
+from pushauth_device.errors import DeviceError, KeyMissing
 from pushauth_device.exit_codes import EXIT_HELP, ExitCode, exit_code_for
 from pushauth_device.problems import describe
 from pushauth_device.visible import visible
 from pushauth_server.client import ClientError, PendingChallenge
-
-T = TypeVar("T")
-err = Console(stderr=True, highlight=False)
 
 app = typer.Typer(
     name="pushauth-device",
@@ -93,34 +87,6 @@ def main(
         run_app(State.store)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Device and client errors become a message, what to do, and their exit code."""
-    try:
-        yield
-    except (DeviceError, ClientError) as error:
-        problem = describe(error)
-        _fail(problem.message, problem.hint or None, exit_code_for(error))
-
-
-def _fail(message: str, hint: str | None, code: ExitCode) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {escape(message)}")
-    if hint:
-        err.print(f"[dim]{escape(hint)}[/]")
-    raise typer.Exit(code)
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    with _errors():
-        return asyncio.run(coroutine)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _out(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
-    sys.stdout.flush()
-
-
 @app.command()
 def enroll(
     server: Annotated[str, typer.Option("--server", help="The pushauth server's URL.")],
@@ -146,41 +112,41 @@ def enroll(
     device_name = name or socket.gethostname()
     pin: str | None = None
     if pin_stdin:
-        pin = _read_pin_line()
+        pin = choosing.read_pin_line()
     elif require_pin:
         if not sys.stdin.isatty():
-            _fail(
+            fail(
                 "--require-pin asks for the PIN on a terminal.",
                 "Use --pin-stdin in scripts.",
                 ExitCode.USAGE,
             )
         pin = typer.prompt("New PIN (6 or more digits)", hide_input=True, confirmation_prompt=True)
-    with _errors():
+    with console.errors():
         if pin is not None:
             keystore.validate_pin(pin)
     with err.status("Enrolling…"):
-        account = _run(
+        account = console.run(
             service.enroll(
                 State.store, server_url=server, token=token, device_name=device_name, pin=pin
             )
         )
     if json_out:
-        _out(_account_json(account))
+        console.out(console.account_json(account))
         return
     err.print(
-        f"[green]Enrolled[/] as [bold]{_shown(account.user_id)}[/] on "
-        f"{_shown(account.server_url)} (device {_shown(account.device_name)}, "
-        f"credential {_shown(account.credential_id)})."
+        f"[green]Enrolled[/] as [bold]{shown(account.user_id)}[/] on "
+        f"{shown(account.server_url)} (device {shown(account.device_name)}, "
+        f"credential {shown(account.credential_id)})."
     )
 
 
 @app.command()
 def accounts(json_out: Json = False) -> None:
     """List this device's accounts: user, server, device name, credential id, PIN or not."""
-    with _errors():
+    with console.errors():
         found = State.store.load()
     if json_out:
-        _out([_account_json(a) for a in found])
+        console.out([console.account_json(a) for a in found])
         return
     if not found:
         err.print("No accounts. Enroll one: pushauth-device enroll --server URL --token TOKEN")
@@ -202,8 +168,8 @@ def pending(
     cannot be asked (key missing, server down) is reported on stderr and sets the exit code;
     the others are still listed.
     """
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
+    chosen = choosing.accounts(State.store, account)
+    keys = choosing.unlock(chosen, pin_stdin)
 
     async def collect() -> tuple[list[tuple[Account, PendingChallenge]], list[Exception]]:
         found: list[tuple[Account, PendingChallenge]] = []
@@ -219,14 +185,14 @@ def pending(
             found.extend((a, c) for c in challenges)
         return found, failures
 
-    found, failures = _run(collect())
+    found, failures = console.run(collect())
     if json_out:
-        _out([{**c.to_json(), "account": a.credential_id} for a, c in found])
+        console.out([{**c.to_json(), "account": a.credential_id} for a, c in found])
     elif not found and not failures:
         err.print("Nothing pending.")
     else:
         for a, challenge in found:
-            print(_challenge_line(challenge, a))
+            print(console.challenge_line(challenge, a))
     if failures:
         raise typer.Exit(exit_code_for(failures[0]))
 
@@ -243,19 +209,19 @@ def approve(
 ) -> None:
     """Approve a challenge, typing the number the relying party shows (and the PIN, if asked)."""
     if code is not None and not code.strip().isdigit():
-        _fail(
+        fail(
             "The number must be digits only, as shown on the sign-in screen.", None, ExitCode.USAGE
         )
-    found, challenge, key = _find(challenge_id, account, pin_stdin)
+    found, challenge, key = choosing.find(State.store, challenge_id, account, pin_stdin)
     if challenge.number_matching and not code:
         if not sys.stdin.isatty():
-            _fail(
+            fail(
                 "This challenge needs the number shown by the relying party.",
                 "Pass --code.",
                 ExitCode.USAGE,
             )
         code = typer.prompt(f"Number shown on the sign-in screen ({challenge.code_digits} digits)")
-    result = _run(
+    result = console.run(
         service.answer(
             found,
             challenge,
@@ -264,17 +230,17 @@ def approve(
             key=key,
         )
     )
-    shown = _shown(challenge_id)
+    shown_id = shown(challenge_id)
     if result.status == "approved":
-        err.print(f"[green]Approved[/] {shown} as {escape(found.label)}.")
+        err.print(f"[green]Approved[/] {shown_id} as {escape(found.label)}.")
         return
     if result.reason == "wrong_code":
-        _fail(
+        fail(
             f"Wrong number: challenge {visible(challenge_id)} has failed.",
             "Start the sign-in again.",
             ExitCode.REFUSED,
         )
-    _fail(f"Challenge {visible(challenge_id)} is {visible(result.status)}.", None, ExitCode.REFUSED)
+    fail(f"Challenge {visible(challenge_id)} is {visible(result.status)}.", None, ExitCode.REFUSED)
 
 
 @app.command()
@@ -288,8 +254,8 @@ def deny(
     pin_stdin: PinStdin = False,
 ) -> None:
     """Deny a challenge; with --not-me, report that you did not start it."""
-    found, challenge, key = _find(challenge_id, account, pin_stdin)
-    result = _run(
+    found, challenge, key = choosing.find(State.store, challenge_id, account, pin_stdin)
+    result = console.run(
         service.answer(
             found,
             challenge,
@@ -299,11 +265,11 @@ def deny(
         )
     )
     label = "Reported as not you and denied" if not_me else "Denied"
-    err.print(f"[yellow]{label}[/] {_shown(challenge_id)} ({_shown(result.status)}).")
+    err.print(f"[yellow]{label}[/] {shown(challenge_id)} ({shown(result.status)}).")
     if not_me:
         err.print(
-            f"{_shown(challenge.user_id)} is now locked: no sign-in can be approved until an "
-            f"operator runs: pushauth unlock {_shown(challenge.user_id)}"
+            f"{shown(challenge.user_id)} is now locked: no sign-in can be approved until an "
+            f"operator runs: pushauth unlock {shown(challenge.user_id)}"
         )
 
 
@@ -314,7 +280,7 @@ def revoke(
     pin_stdin: PinStdin = False,
 ) -> None:
     """Revoke this device's account on the server (signed by the device) and forget it here."""
-    with _errors():
+    with console.errors():
         chosen = State.store.select(account)  # the only account, or the one named
     question = (
         f"Revoke {chosen.label} ({visible(chosen.device_name)}, {chosen.credential_id})? "
@@ -324,21 +290,21 @@ def revoke(
         err.print("Not revoked.")
         raise typer.Exit(ExitCode.REFUSED)
     try:
-        keys = _unlock([chosen], pin_stdin, raising=True)
-        _run_raising(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
+        keys = choosing.unlock([chosen], pin_stdin, raising=True)
+        choosing.run_raising(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
     except KeyMissing as error:
         # No key left to sign the revocation with: forget the account here; an operator revokes
         # the credential on the server.
-        with _errors():
+        with console.errors():
             service.remove(State.store, chosen)
         err.print(f"[yellow]{escape(describe(error).message)}[/]")
         err.print(
             f"Removed {escape(chosen.label)} from this device, but it could not sign its own "
-            f"revocation. Ask an operator to run: pushauth revoke {_shown(chosen.credential_id)}"
+            f"revocation. Ask an operator to run: pushauth revoke {shown(chosen.credential_id)}"
         )
         return
     except (DeviceError, ClientError) as error:
-        with _errors():
+        with console.errors():
             raise error
     err.print(f"[green]Revoked[/] {escape(chosen.label)} and removed it from this device.")
 
@@ -346,15 +312,15 @@ def revoke(
 @app.command()
 def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False) -> None:
     """Print each challenge the moment it arrives over the stream. Answers nothing."""
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
+    chosen = choosing.accounts(State.store, account)
+    keys = choosing.unlock(chosen, pin_stdin)
 
     async def follow(a: Account) -> None:
         async with aclosing(service.follow(a, key=keys.get(a.credential_id))) as events:
             async for event in events:
                 if isinstance(event, service.Disconnected):
                     err.print(
-                        f"[yellow]{escape(a.label)}: connection lost ({_shown(event.reason)}); "
+                        f"[yellow]{escape(a.label)}: connection lost ({shown(event.reason)}); "
                         f"reconnecting in {event.delay:.1f} s[/]"
                     )
                 elif event.kind == "ready":
@@ -362,148 +328,24 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
                         f"Connected: {escape(a.label)}. Waiting for challenges (Ctrl-C to stop)."
                     )
                 elif event.kind == "revoked":
-                    _fail(
+                    fail(
                         f"{a.label}: this device was revoked by the server.",
                         None,
                         ExitCode.ACCOUNT,
                     )
                 elif (challenge := event.challenge) is not None:
                     if json_out:
-                        _out(challenge.to_json())
+                        console.out(challenge.to_json())
                     else:
-                        print(_challenge_line(challenge, a), flush=True)
+                        print(console.challenge_line(challenge, a), flush=True)
 
     async def follow_all() -> None:
         await asyncio.gather(*(follow(a) for a in chosen))
 
     try:
-        _run(follow_all())
+        console.run(follow_all())
     except KeyboardInterrupt:
         raise typer.Exit(ExitCode.OK) from None
-
-
-def _accounts(selector: str | None) -> list[Account]:
-    with _errors():
-        if selector:
-            return [State.store.select(selector)]
-        found = State.store.load()
-        if not found:
-            State.store.select(None)  # raises the "no accounts" error with its hint
-        return found
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _read_pin_line() -> str:
-    return sys.stdin.readline().strip()
-
-
-def _unlock(
-    chosen: list[Account], pin_stdin: bool, *, raising: bool = False
-) -> dict[str, Ed25519PrivateKey]:
-    """Unlock the PIN-protected accounts among ``chosen``: one PIN, asked once, one account.
-
-    Errors end the command, unless ``raising``: then they propagate to the caller."""
-    try:
-        return _unlock_raising(chosen, pin_stdin)
-    except (DeviceError, ClientError):
-        if raising:
-            raise
-        with _errors():
-            raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _unlock_raising(chosen: list[Account], pin_stdin: bool) -> dict[str, Ed25519PrivateKey]:
-    locked = [a for a in chosen if a.require_pin]
-    if not locked:
-        return {}
-    if len(locked) > 1:
-        raise AccountAmbiguous(
-            "Several accounts here ask for a PIN.", "Pick one with --account CREDENTIAL_ID."
-        )
-    [target] = locked
-    if pin_stdin:
-        pin = _read_pin_line()
-    elif sys.stdin.isatty():
-        pin = typer.prompt(f"PIN for {target.label}", hide_input=True)
-    else:
-        raise PinRequired(f"{target.label} asks for its PIN.", "Pass it on stdin with --pin-stdin.")
-    return {target.credential_id: keystore.load_key(target.credential_id, pin=pin)}
-
-
-def _run_raising(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
-
-
-def _find(
-    challenge_id: str, selector: str | None, pin_stdin: bool
-) -> tuple[Account, PendingChallenge, Ed25519PrivateKey | None]:
-    """The account that can answer ``challenge_id``: one of the challenge's user that has it
-    pending. Accounts without a PIN are asked first, so a PIN is asked for only when the
-    challenge is not theirs and one PIN account is left to ask."""
-    chosen = _accounts(selector)
-    plain = [a for a in chosen if not a.require_pin]
-    locked = [a for a in chosen if a.require_pin]
-    search = _run(service.find_pending(plain, challenge_id))
-    unchecked = list(search.unchecked)
-    if search.found is not None:
-        return (*search.found, None)
-    if locked:
-        if len(locked) > 1:
-            _fail(
-                f"Challenge {visible(challenge_id)} is not pending for the accounts without a "
-                "PIN, and several accounts here ask for a PIN.",
-                "Pick one with --account CREDENTIAL_ID.",
-                ExitCode.ACCOUNT,
-            )
-        keys = _unlock(locked, pin_stdin)
-        search = _run(service.find_pending(locked, challenge_id, keys))
-        unchecked.extend(search.unchecked)
-        if search.found is not None:
-            account, challenge = search.found
-            return account, challenge, keys.get(account.credential_id)
-    with _errors():
-        if unchecked and len(unchecked) == len(chosen):
-            raise unchecked[0][1]  # no account could be asked: say why (keyring, server…)
-        raise service.not_pending(challenge_id, unchecked)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _account_json(account: Account) -> dict[str, Any]:
-    return {
-        "credential_id": account.credential_id,
-        "user_id": account.user_id,
-        "server_url": account.server_url,
-        "origin": account.origin,
-        "device_name": account.device_name,
-        "created_at_ms": account.created_at_ms,
-        "require_pin": account.require_pin,
-    }
-
-
-def _shown(text: str) -> str:
-    """Server- or user-provided text for a Rich console: escapes visible, markup inert."""
-    return escape(visible(text))
-
-
-def _challenge_line(challenge: PendingChallenge, account: Account) -> str:
-    """One line per challenge and account; every value from the server made visible."""
-    parts = [
-        visible(challenge.challenge_id),
-        f"account={visible(account.credential_id)}",
-        f"user={visible(challenge.user_id)}",
-        f"action={visible(challenge.action)}",
-    ]
-    for key in ("note", "initiator_host", "initiator_ip", "initiator_user_agent"):
-        value = getattr(challenge, key)
-        if value:
-            parts.append(f"{key.removeprefix('initiator_')}={_quoted(value)}")
-    parts.extend(f"{visible(k)}={_quoted(v)}" for k, v in sorted(challenge.custom.items()))
-    return "  ".join(parts)
-
-
-def _quoted(value: str) -> str:
-    return "'" + visible(value).replace("'", "\\'") + "'"
 
 
 def run() -> None:

@@ -63,9 +63,6 @@ class StreamManager:
         if worker is not None:
             worker.cancel()
 
-    def running(self) -> set[str]:
-        return {cid for cid, worker in self._workers.items() if worker.is_running}
-
     def retry(self, credential_id: str) -> None:
         """Cut the wait before the next reconnect attempt short."""
         self._retry_event(credential_id).set()

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pushauth_device.accounts import Account, AccountStore
-from pushauth_device.main import _challenge_line, app
+from pushauth_device.console import challenge_line
+from pushauth_device.main import app
 from pushauth_device.tui.widgets.challenge_details import detail_rows
 from pushauth_device.visible import visible
 from pushauth_server.client import PendingChallenge
@@ -72,7 +73,7 @@ def test_request_details_show_every_field_escaped() -> None:
 
 
 def test_pending_lines_show_every_field_escaped() -> None:
-    line = _challenge_line(CHALLENGE, ACCOUNT)
+    line = challenge_line(CHALLENGE, ACCOUNT)
     assert line.isprintable()
     assert "\\u202e" in line
     assert "X-Injected" in line
