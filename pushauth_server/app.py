@@ -6,16 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from litestar import Litestar, Router, get
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.handlers import BaseRouteHandler
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Receive, Scope, Send
 from msgspec import Struct
 
 from pushauth_server import __version__
@@ -30,7 +30,7 @@ from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
 from pushauth_server.protocol import PROTOCOL_VERSION
-from pushauth_server.realtime import Notifier, channels_plugin
+from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -81,20 +81,25 @@ def create_app(settings: Settings) -> Litestar:
     # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
     settings = settings.model_copy(update={"api_key": None})
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
-    channels = channels_plugin(settings)
-    services = Services.build(settings, database, Notifier(channels))
+    notifier = Notifier(backend_for(settings))
+    services = Services.build(settings, database, notifier)
     api_key_check = ApiKeyCheck(api_key, services.audit)
     del api_key
 
-    async def require_api_key(
-        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-    ) -> None:
-        # A plain function: Litestar copies guard objects, and this one holds the database.
-        await api_key_check(connection, handler)
+    def require_api_key(app: ASGIApp) -> ASGIApp:
+        # A middleware rather than a guard: Litestar copies the route handler for every guard
+        # call, a measurable part of each relying-party request (docs/performance.md).
+        async def check(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP:
+                await api_key_check(ASGIConnection(scope))
+            await app(scope, receive, send)
+
+        return check
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         fresh = await database.create_schema()
+        await notifier.start()
         nonces = services.device_auth.nonces
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
@@ -111,6 +116,7 @@ def create_app(settings: Settings) -> Litestar:
                 except Exception:  # the next start then treats this stop as a crash
                     logger.exception("could not keep the request nonces across the restart")
             await nonces.close()
+            await notifier.stop()
             await database.dispose()
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
@@ -124,7 +130,7 @@ def create_app(settings: Settings) -> Litestar:
 
     relying_party = Router(
         path="/",
-        guards=[require_api_key],
+        middleware=[require_api_key],
         route_handlers=[
             ChallengeController,
             EnrollmentTokenController,
@@ -140,7 +146,6 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[health, relying_party, device],
-        plugins=[channels],
         lifespan=[lifespan],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
         exception_handlers=EXCEPTION_HANDLERS,

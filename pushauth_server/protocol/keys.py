@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -31,14 +33,28 @@ def sign(private_key: Ed25519PrivateKey, message: SignedMessage) -> str:
     return b64url_encode(private_key.sign(signed_bytes(message)))
 
 
-def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
-    """True when ``signature`` is ``public_key``'s signature over ``message``; never raises."""
+@lru_cache(maxsize=4096)
+def _public_key(public_key: str) -> Ed25519PublicKey | None:
+    """The parsed key (parsed once per key, not once per verification), or None if malformed."""
     try:
         key_bytes = b64url_decode(public_key)
+        if len(key_bytes) != PUBLIC_KEY_LENGTH:
+            return None
+        return Ed25519PublicKey.from_public_bytes(key_bytes)
+    except ValueError:
+        return None
+
+
+def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
+    """True when ``signature`` is ``public_key``'s signature over ``message``; never raises."""
+    key = _public_key(public_key)
+    if key is None:
+        return False
+    try:
         sig_bytes = b64url_decode(signature)
-        if len(key_bytes) != PUBLIC_KEY_LENGTH or len(sig_bytes) != SIGNATURE_LENGTH:
+        if len(sig_bytes) != SIGNATURE_LENGTH:
             return False
-        Ed25519PublicKey.from_public_bytes(key_bytes).verify(sig_bytes, signed_bytes(message))
+        key.verify(sig_bytes, signed_bytes(message))
     except (ValueError, InvalidSignature):
         return False
     return True
