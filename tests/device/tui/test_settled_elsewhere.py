@@ -44,9 +44,10 @@ async def test_a_newer_request_replaces_the_one_on_screen(
         await wait_until(
             pilot, lambda: first.challenge_id not in app.requests, "the first request to close"
         )
-        # The server's resolved event says "cancelled" and nothing more, so a replacement reads
-        # as a cancellation here (settled_elsewhere names it once the event carries replaced_by).
-        assert "cancelled" in app.last_notice or "replaced" in app.last_notice
+        # The server's resolved event carries replaced_by: the notice names the newer request.
+        expected = f"The request for {user} was replaced by a newer request ({second.challenge_id})."
+        assert app.last_notice == expected
+        assert app.decisions.records[0].outcome == "replaced"
         await wait_for_request(pilot, app, second.challenge_id)
 
 
