@@ -45,7 +45,8 @@ async def test_a_newer_request_replaces_the_one_on_screen(
             pilot, lambda: first.challenge_id not in app.requests, "the first request to close"
         )
         # The server's resolved event carries replaced_by: the notice names the newer request.
-        expected = f"The request for {user} was replaced by a newer request ({second.challenge_id})."
+        newer = second.challenge_id
+        expected = f"The request for {user} was replaced by a newer request ({newer})."
         assert app.last_notice == expected
         assert app.decisions.records[0].outcome == "replaced"
         await wait_for_request(pilot, app, second.challenge_id)
