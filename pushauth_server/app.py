@@ -36,6 +36,7 @@ from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
+from pushauth_server.storage.audit_guard import AuditTriggersMissing
 
 logger = logging.getLogger("pushauth.server")
 
@@ -109,7 +110,11 @@ def create_app(settings: Settings) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        fresh = await database.create_schema()  # refuses a database whose audit guards are gone
+        try:
+            fresh = await database.create_schema()
+        except AuditTriggersMissing as exc:  # refuse to start, and say why first, in one line
+            logger.critical("%s", exc)
+            raise
         await notifier.start()
         await audit_origins.register(database, settings.origin)
         nonces = services.device_auth.nonces

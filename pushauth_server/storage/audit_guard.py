@@ -112,7 +112,8 @@ def check_triggers(connection: SyncConnection) -> None:
         )
         raise AuditTriggersMissing(
             f"The audit table's guard triggers are not in place ({what}). Someone with the "
-            "database owner's rights changed the schema: run `pushauth audit verify` against a "
-            "copy, investigate, then restore the triggers as docs/operations.md shows. "
-            "pushauth refuses to start without them."
+            "database owner's rights changed the schema, and may have changed the audit trail: "
+            "keep a copy of the database, restore the triggers as docs/operations.md shows "
+            "(\"Start-up check\"), start pushauth again and run `pushauth audit verify` "
+            "(with --since-head if you recorded a head). pushauth refuses to start without them."
         )
