@@ -114,6 +114,6 @@ def check_triggers(connection: SyncConnection) -> None:
             f"The audit table's guard triggers are not in place ({what}). Someone with the "
             "database owner's rights changed the schema, and may have changed the audit trail: "
             "keep a copy of the database, restore the triggers as docs/operations.md shows "
-            "(\"Start-up check\"), start pushauth again and run `pushauth audit verify` "
+            '("Start-up check"), start pushauth again and run `pushauth audit verify` '
             "(with --since-head if you recorded a head). pushauth refuses to start without them."
         )
