@@ -57,7 +57,8 @@ def examples() -> dict[str, calls.Call[Any]]:
         "user_state": calls.user_state("alice"),
         "unlock_user": calls.unlock_user("alice"),
         "audit_events": calls.audit_events(user_id="alice", since_ms=1, after_id=2),
-        "verify_audit": calls.verify_audit(),
+        "verify_audit": calls.verify_audit(since_head="1:" + "0" * 64),
+        "audit_head": calls.audit_head(),
     }
 
 
