@@ -3,7 +3,8 @@
     PushAuthError
     ├── InvalidRequest (400)              invalid_request
     │   ├── NumberMatchingRequired        number_matching_required
-    │   └── InvalidTimeout                invalid_timeout
+    │   ├── InvalidTimeout                invalid_timeout
+    │   └── WeakPublicKey                 weak_public_key
     ├── Unauthenticated (401)
     │   ├── InvalidApiKey                 invalid_api_key
     │   ├── InvalidSignature              invalid_signature
@@ -59,6 +60,10 @@ class NumberMatchingRequired(InvalidRequest):
 
 class InvalidTimeout(InvalidRequest):
     code = "invalid_timeout"
+
+
+class WeakPublicKey(InvalidRequest):
+    code = "weak_public_key"
 
 
 class Unauthenticated(PushAuthError):
@@ -199,5 +204,6 @@ __all__ = [
     "Unauthenticated",
     "UnknownCredential",
     "UserLocked",
+    "WeakPublicKey",
     "WrongAccount",
 ]

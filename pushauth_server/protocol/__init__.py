@@ -16,6 +16,7 @@ from pushauth_server.protocol.keys import (
     is_valid_public_key,
     private_key_from_seed,
     public_key_b64,
+    public_key_rejection,
     sign,
     verify,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "new_verification_code",
     "private_key_from_seed",
     "public_key_b64",
+    "public_key_rejection",
     "sign",
     "signed_bytes",
     "verify",

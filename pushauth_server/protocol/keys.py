@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from pushauth_server.protocol.curve import (
+    decode_point,
+    has_small_order,
+    public_key_problem,
+    signature_problem,
+)
 from pushauth_server.protocol.encoding import b64url_decode, b64url_encode
 from pushauth_server.protocol.messages import SignedMessage, signed_bytes
 
@@ -32,11 +40,21 @@ def sign(private_key: Ed25519PrivateKey, message: SignedMessage) -> str:
 
 
 def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
-    """True when ``signature`` is ``public_key``'s signature over ``message``; never raises."""
+    """True when ``signature`` is ``public_key``'s signature over ``message``; never raises.
+
+    Strict: besides the RFC 8032 equation, the key must be a canonical point of large order,
+    ``R`` a canonical point of large order and ``S < L`` (see :mod:`.curve`), so no forged
+    "universal" signature verifies under a weak key and no signature has a second spelling.
+    """
     try:
         key_bytes = b64url_decode(public_key)
         sig_bytes = b64url_decode(signature)
         if len(key_bytes) != PUBLIC_KEY_LENGTH or len(sig_bytes) != SIGNATURE_LENGTH:
+            return False
+        key_point = decode_point(key_bytes)
+        if key_point is None or has_small_order(key_point):
+            return False
+        if signature_problem(sig_bytes) is not None:
             return False
         Ed25519PublicKey.from_public_bytes(key_bytes).verify(sig_bytes, signed_bytes(message))
     except (ValueError, InvalidSignature):
@@ -44,12 +62,26 @@ def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
     return True
 
 
-def is_valid_public_key(public_key: str) -> bool:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KeyRejection:
+    """Why a public key is refused: malformed text, or a weak point (``weak=True``)."""
+
+    problem: str
+    weak: bool
+
+
+def public_key_rejection(public_key: str) -> KeyRejection | None:
+    """``None`` for a key pushauth accepts at registration; otherwise why it is refused."""
     try:
         raw = b64url_decode(public_key)
-        if len(raw) != PUBLIC_KEY_LENGTH:
-            return False
-        Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
-        return False
-    return True
+        return KeyRejection(problem="not unpadded base64url", weak=False)
+    if len(raw) != PUBLIC_KEY_LENGTH:
+        return KeyRejection(problem=f"not {PUBLIC_KEY_LENGTH} bytes", weak=False)
+    # A weak key (small order, torsion, or a second spelling) is refused before it is stored.
+    problem = public_key_problem(raw)
+    return None if problem is None else KeyRejection(problem=problem, weak=True)
+
+
+def is_valid_public_key(public_key: str) -> bool:
+    return public_key_rejection(public_key) is None
