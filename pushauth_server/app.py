@@ -29,6 +29,7 @@ from pushauth_server.domain.devices.routes import DevicesController, DeviceSelfC
 from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
 from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
+from pushauth_server.input_guard import guard_input
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, channels_plugin
 from pushauth_server.services import Services
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=guard_input,
         request_max_body_size=settings.max_request_bytes,
         state=State({"services": services}),
         openapi_config=OpenAPIConfig(

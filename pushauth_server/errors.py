@@ -4,6 +4,7 @@
     ├── InvalidRequest (400)              invalid_request
     │   ├── NumberMatchingRequired        number_matching_required
     │   ├── InvalidTimeout                invalid_timeout
+    │   ├── RequestAborted                request_aborted  (the client left mid-body)
     │   └── WeakPublicKey                 weak_public_key
     ├── Unauthenticated (401)
     │   ├── InvalidApiKey                 invalid_api_key
@@ -27,6 +28,7 @@
     │   ├── CredentialAlreadyRevoked      credential_already_revoked
     │   └── PendingChallengeExists        challenge_pending
     ├── PayloadTooLarge (413)             payload_too_large
+    ├── UnsupportedMediaType (415)        unsupported_media_type
     ├── RateLimited (429)                 rate_limited
     ├── InternalError (500)               internal_error   (never raised on purpose)
     └── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
@@ -60,6 +62,10 @@ class NumberMatchingRequired(InvalidRequest):
 
 class InvalidTimeout(InvalidRequest):
     code = "invalid_timeout"
+
+
+class RequestAborted(InvalidRequest):
+    code = "request_aborted"
 
 
 class WeakPublicKey(InvalidRequest):
@@ -165,6 +171,11 @@ class PayloadTooLarge(PushAuthError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(PushAuthError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InternalError(PushAuthError):
     status_code = 500
     code = "internal_error"
@@ -198,11 +209,13 @@ __all__ = [
     "PushAuthError",
     "RateLimited",
     "ReplayedProof",
+    "RequestAborted",
     "RouteNotFound",
     "ServerBusy",
     "StaleProof",
     "Unauthenticated",
     "UnknownCredential",
+    "UnsupportedMediaType",
     "UserLocked",
     "WeakPublicKey",
     "WrongAccount",

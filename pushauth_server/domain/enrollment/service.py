@@ -115,9 +115,9 @@ class EnrollmentService:
                 )
             elif consumed.rowcount != 1:
                 why = "already used" if row.used_at_ms is not None else "expired"
+                # Nothing about whose token it was: the holder of a used token learns no user id.
                 rejection = errors.EnrollmentTokenInvalid(
-                    f"This enrollment token is {why}. Ask for a new one: "
-                    f"pushauth enroll {row.user_id}",
+                    f"This enrollment token is {why}. Ask for a new one (pushauth enroll USER).",
                     reason=why,
                 )
             else:
