@@ -4,9 +4,11 @@ Relying parties: the server keeps only the SHA-256 of the API key and compares i
 
 Devices: every call that is not a response carries ``X-PushAuth-Credential``,
 ``X-PushAuth-Timestamp`` (ms), ``X-PushAuth-Nonce`` and ``X-PushAuth-Signature`` over a
-:class:`~pushauth_server.protocol.RequestProof` bound to the method and path. The timestamp must
-be within the window, and each nonce is accepted once, so a captured proof cannot be replayed —
-not against this endpoint, and not against another.
+:class:`~pushauth_server.protocol.RequestProof` (protocol v2) bound to the method, the route path
+with its query string, and the SHA-256 of the body. The timestamp must be within the window, the
+nonce must carry at least 128 bits, and each nonce is accepted once per credential, so a captured
+proof cannot be replayed — not against this endpoint, and not against another — and one device's
+nonces never collide with another's.
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
-from pushauth_server.protocol import RequestProof, verify
+from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
+    RequestProof,
+    body_sha256,
+    is_valid_nonce,
+    request_target,
+    verify,
+)
+from pushauth_server.protocol.legacy import RequestProofV1
+from pushauth_server.protocol.proofs import NONCE_MAX_LENGTH, NONCE_MIN_LENGTH
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 from pushauth_server.storage.tables import request_nonces
@@ -128,13 +139,20 @@ class DeviceAuthenticator:
                 "-Signature)."
             )
         # Bounded before int(): a huge digit string would otherwise fail inside int().
-        if len(nonce) > 64 or len(credential_id) > 64 or not _TIMESTAMP.fullmatch(timestamp):
+        if len(credential_id) > 64 or not _TIMESTAMP.fullmatch(timestamp):
             raise errors.InvalidRequest("Malformed request proof headers.")
+        # A short or odd nonce could be guessed or pre-spent: at least 128 bits of base64url.
+        if not is_valid_nonce(nonce):
+            raise errors.InvalidRequest(
+                f"X-PushAuth-Nonce must be {NONCE_MIN_LENGTH} to {NONCE_MAX_LENGTH} base64url "
+                "characters (at least 128 random bits).",
+                field="X-PushAuth-Nonce",
+            )
         credential = await self.active_credential(credential_id)
         now = now_ms()
         window_ms = round(self._settings.request_proof_window_seconds * 1000)
         # A proof is fresh only within the window: an old captured proof is worthless.
-        path = request.url.path
+        path = _route_path(request)
         if abs(now - int(timestamp)) > window_ms:
             raise await self._reject(
                 AuditEvent.STALE_PROOF,
@@ -146,34 +164,80 @@ class DeviceAuthenticator:
                     window_seconds=self._settings.request_proof_window_seconds,
                 ),
             )
+        # The whole request is signed: a changed query string or body breaks the proof.
+        query = request.scope.get("query_string", b"").decode("latin-1")
         proof = RequestProof(
             origin=self._settings.origin,
             method=request.method,
-            path=path,
+            target=request_target(path, query),
+            body_sha256=body_sha256(await request.body()),
             timestamp_ms=int(timestamp),
             nonce=nonce,
             credential_id=credential_id,
         )
         if not verify(public_key=credential.public_key, message=proof, signature=signature):
-            raise await self._reject(
-                AuditEvent.INVALID_SIGNATURE,
-                credential,
-                path,
-                errors.InvalidSignature("The request proof signature does not verify."),
+            error: errors.PushAuthError = errors.InvalidSignature(
+                "The request proof signature does not verify."
             )
-        # Each nonce once: the same proof presented again (here or elsewhere) is a replay.
-        try:
-            async with self._db.write() as connection:
-                await connection.execute(
-                    insert(request_nonces).values(
-                        nonce=nonce, credential_id=credential_id, expires_at_ms=now + 2 * window_ms
-                    )
+            if self._is_v1_proof(credential, request, path, proof, signature):
+                error = errors.UnsupportedProtocolVersion(
+                    f"This device signs protocol version 1 request proofs; this server speaks "
+                    f"version {PROTOCOL_VERSION} only. Update the device software.",
+                    supported=[PROTOCOL_VERSION],
                 )
-        except IntegrityError as exc:
+            raise await self._reject(AuditEvent.INVALID_SIGNATURE, credential, path, error)
+        # Each nonce once per credential: the same proof presented again is a replay.
+        if not await self._claim_nonce(credential_id, nonce, now + 2 * window_ms):
             raise await self._reject(
                 AuditEvent.REPLAYED_PROOF,
                 credential,
                 path,
                 errors.ReplayedProof("This request proof was already used."),
-            ) from exc
+            )
         return credential
+
+    @staticmethod
+    def _is_v1_proof(
+        credential: Credential,
+        request: Request[Any, Any, Any],
+        path: str,
+        proof: RequestProof,
+        signature: str,
+    ) -> bool:
+        """Only to name the problem: a v1 proof is refused either way."""
+        legacy = RequestProofV1(
+            origin=proof.origin,
+            method=request.method,
+            path=path,
+            timestamp_ms=proof.timestamp_ms,
+            nonce=proof.nonce,
+            credential_id=proof.credential_id,
+        )
+        return verify(public_key=credential.public_key, message=legacy, signature=signature)
+
+    async def _claim_nonce(self, credential_id: str, nonce: str, expires_at_ms: int) -> bool:
+        """True the first time ``credential_id`` presents ``nonce``; False for a replay.
+
+        Scoped to the credential: the stored key is SHA-256(credential_id NUL nonce), so a nonce
+        another device used first is not this device's replay.
+        """
+        key = sha256_hex(f"{credential_id}\x00{nonce}")
+        try:
+            async with self._db.write() as connection:
+                await connection.execute(
+                    insert(request_nonces).values(
+                        nonce=key, credential_id=credential_id, expires_at_ms=expires_at_ms
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+def _route_path(request: Request[Any, Any, Any]) -> str:
+    """The path the app routed, without any prefix a proxy mounted it under (ASGI root_path)."""
+    path: str = request.scope["path"]
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :] or "/"
+    return path

@@ -5,6 +5,7 @@
     │   ├── NumberMatchingRequired        number_matching_required
     │   ├── InvalidTimeout                invalid_timeout
     │   ├── RequestAborted                request_aborted  (the client left mid-body)
+    │   ├── UnsupportedProtocolVersion    unsupported_protocol_version
     │   └── WeakPublicKey                 weak_public_key
     ├── Unauthenticated (401)
     │   ├── InvalidApiKey                 invalid_api_key
@@ -66,6 +67,10 @@ class InvalidTimeout(InvalidRequest):
 
 class RequestAborted(InvalidRequest):
     code = "request_aborted"
+
+
+class UnsupportedProtocolVersion(InvalidRequest):
+    code = "unsupported_protocol_version"
 
 
 class WeakPublicKey(InvalidRequest):
@@ -216,6 +221,7 @@ __all__ = [
     "Unauthenticated",
     "UnknownCredential",
     "UnsupportedMediaType",
+    "UnsupportedProtocolVersion",
     "UserLocked",
     "WeakPublicKey",
     "WrongAccount",

@@ -12,6 +12,7 @@ from pushauth_server.protocol import (
     RequestProof,
     b64url_decode,
     b64url_encode,
+    body_sha256,
     is_valid_public_key,
     private_key_from_seed,
     public_key_b64,
@@ -26,7 +27,8 @@ SEED = bytes(range(32))
 MESSAGE = RequestProof(
     origin="https://auth.example.com",
     method="GET",
-    path="/v1/device/challenges",
+    target="/v1/device/challenges",
+    body_sha256=body_sha256(b""),
     timestamp_ms=1767225600000,
     nonce="AAAAAAAAAAAAAAAAAAAAAA",
     credential_id="cr_vector",
