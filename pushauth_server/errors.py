@@ -28,8 +28,11 @@
     │   ├── NoEnrolledDevice              no_enrolled_device
     │   ├── CredentialAlreadyRevoked      credential_already_revoked
     │   └── PendingChallengeExists        challenge_pending
+    ├── RequestTimeout (408)              request_timeout  (sent by the connection guard)
     ├── PayloadTooLarge (413)             payload_too_large
+    ├── RequestLineTooLong (414)          request_line_too_long  (sent by the connection guard)
     ├── UnsupportedMediaType (415)        unsupported_media_type
+    ├── HeadersTooLarge (431)             headers_too_large  (sent by the connection guard)
     ├── RateLimited (429)                 rate_limited
     ├── InternalError (500)               internal_error   (never raised on purpose)
     └── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
@@ -176,9 +179,24 @@ class PayloadTooLarge(PushAuthError):
     code = "payload_too_large"
 
 
+class RequestTimeout(PushAuthError):
+    status_code = 408
+    code = "request_timeout"
+
+
+class RequestLineTooLong(PushAuthError):
+    status_code = 414
+    code = "request_line_too_long"
+
+
 class UnsupportedMediaType(PushAuthError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class HeadersTooLarge(PushAuthError):
+    status_code = 431
+    code = "headers_too_large"
 
 
 class InternalError(PushAuthError):
@@ -200,6 +218,7 @@ __all__ = [
     "CredentialRevoked",
     "EnrollmentTokenInvalid",
     "Forbidden",
+    "HeadersTooLarge",
     "InternalError",
     "InvalidApiKey",
     "InvalidRequest",
@@ -215,6 +234,8 @@ __all__ = [
     "RateLimited",
     "ReplayedProof",
     "RequestAborted",
+    "RequestLineTooLong",
+    "RequestTimeout",
     "RouteNotFound",
     "ServerBusy",
     "StaleProof",

@@ -11,6 +11,7 @@ import uvicorn
 
 from pushauth_cli.config import DEFAULT_URL, ENV_FILE, env_file_has_api_key, write_env_file
 from pushauth_cli.render import err, fail
+from pushauth_server.connections import connection_limits, guarded_protocol
 from pushauth_server.settings import DEFAULT_DATABASE_URL
 
 READY_LINE = "pushauth ready on"
@@ -83,6 +84,10 @@ def serve(
         # Open event streams never finish by themselves: give them 2 s on shutdown, then close;
         # devices reconnect (and get what is pending) when the server is back.
         timeout_graceful_shutdown=2,
+        # Bounded connections (pushauth_server/connections.py): h11 with pushauth's guard.
+        http=guarded_protocol(connection_limits(settings)),
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,  # the guard's backstop
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
     _ReadyServer(config).run()
 

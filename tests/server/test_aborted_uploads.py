@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 
 import httpx
 
 from tests.conftest import StartServer
+from tests.server.server_log import wait_for_lines
 from tests.support.processes import Server
 
 ABORTS = 25
@@ -24,24 +23,11 @@ def _abandon_upload(server: Server) -> None:
         )
 
 
-def _wait_for_lines(server: Server, count: int) -> list[str]:
-    """Wait (bounded) until the server has logged ``count`` abort lines; the log is read by a
-    thread, so there is no event to wait on but the lines themselves."""
-    deadline = time.monotonic() + 30
-    seen = threading.Event()
-    while time.monotonic() < deadline:
-        lines = [line for line in server.log if LINE in line]
-        if len(lines) >= count:
-            return lines
-        seen.wait(0.05)
-    return [line for line in server.log if LINE in line]
-
-
 def test_aborted_uploads_log_one_line_each_and_no_traceback(start_server: StartServer) -> None:
     server = start_server()
     for _ in range(ABORTS):
         _abandon_upload(server)
-    lines = _wait_for_lines(server, ABORTS)
+    lines = wait_for_lines(server, LINE, ABORTS)
     assert httpx.get(f"{server.url}/health").status_code == 200
     assert len(lines) == ABORTS, "".join(server.log)
     log = "".join(server.log)

@@ -98,7 +98,9 @@ class AuditController(Controller):
                     while not reader.closed:
                         event = await reader.next(keepalive)
                         if event is None:
-                            yield ServerSentEventMessage(comment="keep-alive")
+                            yield ServerSentEventMessage(
+                                comment="keep-alive", data=None
+                            )  # no data: line
                         elif (
                             event.get("event_id") not in sent
                             and event.get("event_id", 0) > (after_id or 0)

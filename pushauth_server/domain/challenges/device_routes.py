@@ -70,7 +70,9 @@ class DeviceChallengeController(Controller):
                     while not reader.closed:
                         event = await reader.next(keepalive)
                         if event is None:
-                            yield ServerSentEventMessage(comment="keep-alive")
+                            yield ServerSentEventMessage(
+                                comment="keep-alive", data=None
+                            )  # no data: line
                         elif event["type"] == "challenge":
                             challenge_id = event["challenge"]["challenge_id"]
                             if challenge_id not in sent:

@@ -75,7 +75,8 @@ class ChallengeController(Controller):
                 keepalive=services.settings.stream_keepalive_seconds,
             ):
                 if state is None:
-                    yield ServerSentEventMessage(comment="keep-alive")
+                    # Comment only: a data: line fires an empty EventSource message.
+                    yield ServerSentEventMessage(comment="keep-alive", data=None)
                 else:
                     body = msgspec.json.encode(await _out(services, state)).decode()
                     yield ServerSentEventMessage(event="status", data=body)
