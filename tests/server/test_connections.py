@@ -223,15 +223,20 @@ async def test_an_authenticated_device_stream_outlives_every_timeout(
     )
     path = "/v1/device/stream"
     comments = 0
+    lines: list[str] = []
     async with (
         httpx.AsyncClient(base_url=server.url, timeout=30) as http,
         http.stream("GET", path, headers=identity.proof_headers("GET", path)) as response,
     ):
         assert response.status_code == 200
         async for line in response.aiter_lines():
+            lines.append(line)
             if line.startswith(":"):
                 comments += 1
             # 8 comments 0.2 s apart: past the read and keep-alive timeouts, still open.
             if comments >= 8:
                 break
     assert comments >= 8
+    # The keep-alive is a comment line only: an empty data: line would make a browser's
+    # EventSource fire an empty message each time.
+    assert not [line for line in lines if line.strip() in ("data:", "data: ")], lines
