@@ -30,6 +30,7 @@ from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, 
 from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
+from pushauth_server.openapi import PushAuthJsonRenderPlugin
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, channels_plugin
 from pushauth_server.services import Services
@@ -135,7 +136,7 @@ def create_app(settings: Settings) -> Litestar:
             version=__version__,
             description="Self-hosted push authentication. See docs/protocol.md.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SwaggerRenderPlugin(), PushAuthJsonRenderPlugin()],
             components=Components(
                 security_schemes={
                     "ApiKey": SecurityScheme(

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from pushauth_server import errors
+from pushauth_server.protocol.text import SAFE_TEXT_PATTERN, UNSAFE_TEXT_RULE
 
 logger = logging.getLogger("pushauth.server")
 
@@ -119,7 +120,12 @@ def _validation_problems(exc: ValidationException) -> list[str]:
         if isinstance(item, dict):
             key = item.get("key")
             message = item.get("message", "invalid")
-            problems.append(f"{key}: {message}" if key else str(message))
+            # A regex is no message for a person: say the rule the text broke instead.
+            message = str(message).replace(
+                f"Expected `str` matching regex {SAFE_TEXT_PATTERN!r}",
+                f"must be plain text: {UNSAFE_TEXT_RULE}",
+            )
+            problems.append(f"{key}: {message}" if key else message)
     return problems
 
 

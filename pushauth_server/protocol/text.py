@@ -19,6 +19,13 @@ ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\u180e\ufeff")
 # Line and paragraph separators: line breaks outside C0.
 SEPARATORS = frozenset("\u2028\u2029")
 
+# The same rule as a pattern (ECMA-262 and Python agree on it), for schemas; whole-string matching
+# is still checked in code (``unsafe_character``), since Python's ``$`` allows a final newline.
+SAFE_TEXT_PATTERN = (
+    "^[^\\x00-\\x1f\\x7f-\\x9f\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e"
+    "\\u2028\\u2029\\u2060\\u2066-\\u2069\\ufeff]*$"
+)
+
 UNSAFE_TEXT_RULE = (
     "no control characters (U+0000-U+001F, U+007F-U+009F), bidirectional controls "
     "(U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), zero-width characters "

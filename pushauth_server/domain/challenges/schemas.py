@@ -21,7 +21,7 @@ from pushauth_server.protocol.identifiers import (
     USER_ID_PATTERN,
     user_id_problem,
 )
-from pushauth_server.protocol.text import UNSAFE_TEXT_RULE, text_problem
+from pushauth_server.protocol.text import SAFE_TEXT_PATTERN, UNSAFE_TEXT_RULE, text_problem
 
 # The pattern is documented in OpenAPI (ECMA-262, where ``$`` is the end of the string); msgspec
 # matches with Python's ``re``, where ``$`` also matches before a trailing newline, so each struct
@@ -45,8 +45,15 @@ Action = Annotated[
     ),
 ]
 _SAFE = f"Shown to the user: {UNSAFE_TEXT_RULE}."
-CustomKey = Annotated[str, Meta(min_length=1, max_length=64, description=_SAFE)]
-CustomValue = Annotated[str, Meta(max_length=256, description=_SAFE)]
+CustomKey = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=SAFE_TEXT_PATTERN, description=_SAFE)
+]
+CustomValue = Annotated[str, Meta(max_length=256, pattern=SAFE_TEXT_PATTERN, description=_SAFE)]
+
+
+def safe_text(max_length: int) -> Meta:
+    """Text shown to a person: bounded, and no control, bidi or zero-width characters."""
+    return Meta(max_length=max_length, pattern=SAFE_TEXT_PATTERN, description=_SAFE)
 
 
 def check_user_id(value: str) -> None:
@@ -64,10 +71,10 @@ def check_text(field: str, value: str) -> None:
 
 
 class ContextIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    note: Annotated[str, Meta(max_length=500, description=_SAFE)] = ""
-    initiator_host: Annotated[str, Meta(max_length=255, description=_SAFE)] = ""
+    note: Annotated[str, safe_text(500)] = ""
+    initiator_host: Annotated[str, safe_text(255)] = ""
     initiator_ip: Annotated[str, Meta(max_length=64, description="An IPv4 or IPv6 address.")] = ""
-    initiator_user_agent: Annotated[str, Meta(max_length=512, description=_SAFE)] = ""
+    initiator_user_agent: Annotated[str, safe_text(512)] = ""
     custom: Annotated[dict[CustomKey, CustomValue], Meta(max_length=16)] = msgspec.field(
         default_factory=dict
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from pushauth_server.domain.challenges.schemas import UserId, check_text, check_user_id
-from pushauth_server.protocol.text import UNSAFE_TEXT_RULE
+from pushauth_server.protocol.text import SAFE_TEXT_PATTERN, UNSAFE_TEXT_RULE
 
 
 class EnrollmentTokenIn(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -39,7 +39,12 @@ class RegisterIn(Struct, forbid_unknown_fields=True, kw_only=True):
     # Shown to operators and users: no text that disguises itself.
     device_name: Annotated[
         str,
-        Meta(min_length=1, max_length=64, description=f"The device's name: {UNSAFE_TEXT_RULE}."),
+        Meta(
+            min_length=1,
+            max_length=64,
+            pattern=SAFE_TEXT_PATTERN,
+            description=f"The device's name: {UNSAFE_TEXT_RULE}.",
+        ),
     ]
     signature: Annotated[
         str,
