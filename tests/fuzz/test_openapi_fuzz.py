@@ -57,7 +57,13 @@ def test_the_api_matches_its_openapi_document(start_server: StartServer) -> None
     ]
     env = {**os.environ, "NO_COLOR": "1"}
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=200, env=env, stdin=subprocess.DEVNULL
+        command,
+        capture_output=True,
+        text=True,
+        timeout=200,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=server.workdir,  # its report directory lands there, not in the repository
     )
     report = result.stdout[-20_000:] + result.stderr[-5_000:]
     assert result.returncode == 0, report
