@@ -17,7 +17,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from msgspec import Struct
-from sqlalchemy import delete
 
 from pushauth_server import __version__
 from pushauth_server.auth import ApiKeyCheck
@@ -30,13 +29,13 @@ from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, 
 from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
+from pushauth_server.nonces import MemoryNonceStore, persist, restore
 from pushauth_server.openapi import PushAuthJsonRenderPlugin
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, channels_plugin
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
-from pushauth_server.storage.tables import request_nonces
 
 logger = logging.getLogger("pushauth.server")
 
@@ -53,15 +52,18 @@ class MissingApiKey(ValueError):
 
 
 async def _sweep(services: Services) -> None:
-    """Expire challenges whose time is up and forget spent request nonces, forever."""
+    """Expire challenges whose time is up, forever.
+
+    Each sweep first reads when the next pending challenge expires: an idle server (nothing
+    pending, or nothing due yet) opens no write transaction and takes no writer lock.
+    """
     interval = services.settings.expiry_sweep_seconds
     while True:
         try:
-            await services.challenges.expire_due()
-            async with services.database.write() as connection:
-                await connection.execute(
-                    delete(request_nonces).where(request_nonces.c.expires_at_ms < now_ms())
-                )
+            due = await services.challenges.next_expiry()
+            if due is not None and due <= now_ms():
+                await services.challenges.expire_due()
+            await services.device_auth.nonces.prune()
         except Exception:  # a failed sweep must not stop the next one
             logger.exception("expiry sweep failed")
         await asyncio.sleep(interval)
@@ -87,7 +89,10 @@ def create_app(settings: Settings) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await database.create_schema()
+        fresh = await database.create_schema()
+        nonces = services.device_auth.nonces
+        if isinstance(nonces, MemoryNonceStore):
+            await restore(database, nonces, fresh_database=fresh)
         sweeper = asyncio.create_task(_sweep(services))
         try:
             yield
@@ -95,6 +100,12 @@ def create_app(settings: Settings) -> Litestar:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            if isinstance(nonces, MemoryNonceStore):
+                try:
+                    await persist(database, nonces)
+                except Exception:  # the next start then treats this stop as a crash
+                    logger.exception("could not keep the request nonces across the restart")
+            await nonces.close()
             await database.dispose()
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")

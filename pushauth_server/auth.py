@@ -20,8 +20,6 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
@@ -29,6 +27,7 @@ from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
+from pushauth_server.nonces import Claim, NonceStore
 from pushauth_server.protocol import (
     PROTOCOL_VERSION,
     RequestProof,
@@ -41,7 +40,6 @@ from pushauth_server.protocol.legacy import RequestProofV1
 from pushauth_server.protocol.proofs import NONCE_MAX_LENGTH, NONCE_MIN_LENGTH
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
-from pushauth_server.storage.tables import request_nonces
 
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
@@ -82,10 +80,13 @@ class ApiKeyCheck:
 
 
 class DeviceAuthenticator:
-    def __init__(self, database: Database, settings: Settings, audit: AuditLog) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, audit: AuditLog, nonces: NonceStore
+    ) -> None:
         self._db = database
         self._settings = settings
         self._audit = audit
+        self.nonces = nonces
 
     async def _reject(
         self, event: AuditEvent, credential: Credential, path: str, error: errors.PushAuthError
@@ -187,7 +188,22 @@ class DeviceAuthenticator:
                 )
             raise await self._reject(AuditEvent.INVALID_SIGNATURE, credential, path, error)
         # Each nonce once per credential: the same proof presented again is a replay.
-        if not await self._claim_nonce(credential_id, nonce, now + 2 * window_ms):
+        claim = await self.nonces.claim(
+            credential_id, nonce, int(timestamp), int(timestamp) + window_ms
+        )
+        if claim is Claim.BEFORE_EPOCH:
+            # The nonce store cannot vouch for proofs older than its memory (a restart).
+            raise await self._reject(
+                AuditEvent.STALE_PROOF,
+                credential,
+                path,
+                errors.StaleProof(
+                    "The request proof is older than the server's nonce memory (the server "
+                    "restarted); sign a new proof.",
+                    window_seconds=self._settings.request_proof_window_seconds,
+                ),
+            )
+        if claim is Claim.REPLAYED:
             raise await self._reject(
                 AuditEvent.REPLAYED_PROOF,
                 credential,
@@ -214,24 +230,6 @@ class DeviceAuthenticator:
             credential_id=proof.credential_id,
         )
         return verify(public_key=credential.public_key, message=legacy, signature=signature)
-
-    async def _claim_nonce(self, credential_id: str, nonce: str, expires_at_ms: int) -> bool:
-        """True the first time ``credential_id`` presents ``nonce``; False for a replay.
-
-        Scoped to the credential: the stored key is SHA-256(credential_id NUL nonce), so a nonce
-        another device used first is not this device's replay.
-        """
-        key = sha256_hex(f"{credential_id}\x00{nonce}")
-        try:
-            async with self._db.write() as connection:
-                await connection.execute(
-                    insert(request_nonces).values(
-                        nonce=key, credential_id=credential_id, expires_at_ms=expires_at_ms
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
 
 
 def _route_path(request: Request[Any, Any, Any]) -> str:

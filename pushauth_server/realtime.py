@@ -1,16 +1,13 @@
 """Real-time delivery behind one seam: Litestar channels, memory or Redis backend by settings.
 
 Handlers and services talk to :class:`Notifier` only; which backend carries the events is decided
-once, in :func:`channels_plugin`. Two kinds of channel exist:
-
-* ``user:<user_id>`` — what a user's devices must hear: new challenges, resolutions, revocations;
-* ``challenge:<challenge_id>`` — what a relying party waiting on one challenge must hear.
+once, in :func:`channels_plugin`. What each channel carries is in :mod:`pushauth_server.events`:
+typed structs, encoded once by the publisher; subscribers get the bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +15,8 @@ from typing import Any
 from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
+from pushauth_server import events
+from pushauth_server.domain.challenges.schemas import ChallengeOut
 from pushauth_server.settings import Settings
 
 
@@ -44,8 +43,12 @@ class Notifier:
     def __init__(self, channels: ChannelsPlugin) -> None:
         self._channels = channels
 
-    async def publish(self, event: dict[str, Any], *channels: str) -> None:
-        await self._channels.wait_published(json.dumps(event).encode(), list(channels))
+    async def publish_bytes(self, data: bytes, *channels: str) -> None:
+        """Publish already-encoded bytes (encode once, then publish to every channel)."""
+        await self._channels.wait_published(data, list(channels))
+
+    async def publish(self, event: events.UserEvent | ChallengeOut, *channels: str) -> None:
+        await self.publish_bytes(events.encode(event), *channels)
 
     @asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[Subscriber]:
@@ -54,7 +57,7 @@ class Notifier:
 
 
 class EventReader:
-    """Reads decoded events from a subscription, with a per-call timeout that loses nothing.
+    """Reads published bytes from a subscription, with a per-call timeout that loses nothing.
 
     ``next(timeout)`` returns ``None`` when nothing arrived in time; the read in progress is kept
     for the next call, so an event arriving at the deadline is not dropped.
@@ -65,7 +68,7 @@ class EventReader:
         self._pending: asyncio.Future[bytes] | None = None
         self.closed = False
 
-    async def next(self, timeout: float) -> dict[str, Any] | None:
+    async def next(self, timeout: float) -> bytes | None:
         if self._pending is None:
             self._pending = asyncio.ensure_future(self._iterator.__anext__())
         done, _ = await asyncio.wait({self._pending}, timeout=max(timeout, 0))
@@ -73,11 +76,10 @@ class EventReader:
             return None
         future, self._pending = self._pending, None
         try:
-            event: dict[str, Any] = json.loads(future.result())
+            return future.result()
         except StopAsyncIteration:
             self.closed = True
             return None
-        return event
 
     def close(self) -> None:
         if self._pending is not None:

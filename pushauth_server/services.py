@@ -12,6 +12,7 @@ from pushauth_server.domain.challenges.service import ChallengeService
 from pushauth_server.domain.devices.service import DeviceService
 from pushauth_server.domain.enrollment.service import EnrollmentService
 from pushauth_server.domain.limits.service import LimitService
+from pushauth_server.nonces import NonceStore, nonce_store
 from pushauth_server.realtime import Notifier
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -30,8 +31,16 @@ class Services:
     limits: LimitService
 
     @classmethod
-    def build(cls, settings: Settings, database: Database, notifier: Notifier) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        database: Database,
+        notifier: Notifier,
+        nonces: NonceStore | None = None,
+    ) -> Services:
         audit = AuditLog(database, notifier)
+        if nonces is None:
+            nonces = nonce_store(settings.channels_backend, settings.redis_url, database)
         return cls(
             settings=settings,
             database=database,
@@ -40,7 +49,7 @@ class Services:
             challenges=ChallengeService(database, settings, notifier, audit),
             devices=DeviceService(database, notifier, audit),
             enrollment=EnrollmentService(database, settings, audit),
-            device_auth=DeviceAuthenticator(database, settings, audit),
+            device_auth=DeviceAuthenticator(database, settings, audit, nonces),
             limits=LimitService(database, audit),
         )
 

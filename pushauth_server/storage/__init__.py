@@ -1,7 +1,7 @@
 """Storage: the tables, and a database handle that works on SQLite and PostgreSQL alike."""
 
 from pushauth_server.storage import audit_guard as _audit_guard  # noqa: F401 - registers triggers
-from pushauth_server.storage.database import Database
+from pushauth_server.storage.database import Connection, Database
 from pushauth_server.storage.tables import metadata
 
-__all__ = ["Database", "metadata"]
+__all__ = ["Connection", "Database", "metadata"]

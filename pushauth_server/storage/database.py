@@ -1,173 +1,277 @@
 """A database handle: one writer and several readers on SQLite, one pool on PostgreSQL.
 
-SQLite runs in WAL mode with a single writer connection, so writes queue in the process instead
-of failing with "database is locked", while readers proceed in parallel. Every state change that
-must happen once is a compare-and-set ``UPDATE ... WHERE status = 'pending'`` whose row count says
-who won, which is correct on both databases.
+Services see one small interface, :class:`Connection` (``await connection.execute(...)``), on both
+databases. Every state change that must happen once is a compare-and-set ``UPDATE ... WHERE status
+= 'pending'`` whose row count says who won, which is correct on both.
 
-SQLite statements run on the event loop's thread (:class:`_InlineSqlite`), not on aiosqlite's
-worker thread per connection: an indexed lookup in a local file takes microseconds, while each of
-aiosqlite's thread round trips (several per statement) costs far more in wake-ups and GIL hand-overs
-— the benchmark measured it as most of the server's time per sign-in (docs/performance.md).
+**PostgreSQL** runs on SQLAlchemy's asyncio engine (asyncpg).
+
+**SQLite** runs on SQLAlchemy's ordinary (synchronous) engine with the standard library's
+``sqlite3``, called on the event loop's own thread: an indexed lookup in a local file takes
+microseconds, far less than handing each statement to a worker thread and back (what aiosqlite
+does; the benchmark measured those round trips as most of the server's time per sign-in). Two
+rules keep that from ever blocking the loop:
+
+* SQLite never waits for a lock inside a call (``busy_timeout = 0``). A write transaction starts
+  with ``BEGIN IMMEDIATE``, which takes the write lock at once or fails with "database is locked";
+  then this module waits *asynchronously* (``asyncio.sleep``, growing steps) and tries again, for
+  at most ``lock_timeout`` seconds, after which the request is answered ``503 server_busy``. Once
+  ``BEGIN IMMEDIATE`` succeeded, no other writer can interfere until the commit. So a lock held by
+  another process (a backup, an operator's ``sqlite3`` shell) delays writes; it never freezes
+  ``/health``, open streams or reads (WAL readers do not wait for writers).
+* Connections are handed out under asyncio primitives (a lock for the one writer, a semaphore for
+  the readers) sized to the pools, so checking one out never blocks the thread either.
+
+The driver-level transaction control (``isolation_level = None``, ``BEGIN`` issued by us) is the
+recipe SQLAlchemy documents for pysqlite ("Serializable isolation / Savepoints / Transactional
+DDL" in the SQLite dialect docs); nothing here depends on another library's private attributes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Connection as SyncConnection
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import CursorResult, Dialect, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.base import Executable
 
+from pushauth_server import errors
 from pushauth_server.storage.tables import metadata
 
+READERS = 8  # SQLite reader connections (and concurrent read transactions)
+POOL_TIMEOUT_SECONDS = 30.0  # waiting longer than this for a connection: 503 server_busy
 
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+
+class Connection(Protocol):
+    """What services use of a database connection, on SQLite and PostgreSQL alike."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    orig = exc.orig
+    return isinstance(orig, sqlite3.OperationalError) and (
+        "locked" in str(orig) or "busy" in str(orig)
+    )
+
+
+def _busy(what: str) -> errors.ServerBusy:
+    return errors.ServerBusy(
+        f"The database is locked by another process ({what}); nothing changed. Retry shortly.",
+        retry_after_seconds=1,
+    )
+
+
+async def _retrying_busy(call: Any, deadline: float, what: str) -> Any:
+    """Run ``call()`` until SQLite stops answering "locked", waiting asynchronously between."""
+    delay = 0.001
+    while True:
+        try:
+            return call()
+        except OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise _busy(what) from exc
+        except sqlite3.OperationalError as exc:  # raw driver calls (BEGIN IMMEDIATE)
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise _busy(what) from exc
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+class _InlineConnection:
+    """A :class:`Connection` over a synchronous SQLite connection, run on the calling thread."""
+
+    __slots__ = ("_connection", "_lock_timeout")
+
+    def __init__(self, connection: Any, lock_timeout: float) -> None:
+        self._connection = connection
+        self._lock_timeout = lock_timeout
+
+    @property
+    def dialect(self) -> Dialect:
+        dialect: Dialect = self._connection.dialect
+        return dialect
+
+    def _run(self, statement: Executable, parameters: Any) -> CursorResult[Any]:
+        result: CursorResult[Any] = self._connection.execute(statement, parameters)
+        if not result.returns_rows:
+            return result
+        # Rows are read now: a half-read cursor would keep a read snapshot open after the call.
+        # (The buffered result reads like the cursor's: first, one, all, scalars, iteration.)
+        return cast(CursorResult[Any], result.freeze()())
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        try:
+            return self._run(statement, parameters)
+        except OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        deadline = time.monotonic() + self._lock_timeout
+        result: CursorResult[Any] = await _retrying_busy(
+            lambda: self._run(statement, parameters), deadline, "statement"
+        )
+        return result
+
+
+async def _acquire(primitive: asyncio.Lock | asyncio.Semaphore) -> None:
+    """Wait (asynchronously) for a connection slot; too long a wait is overload: 503."""
+    try:
+        async with asyncio.timeout(POOL_TIMEOUT_SECONDS):
+            await primitive.acquire()
+    except TimeoutError:
+        raise errors.ServerBusy(
+            "The server is too busy to take this request now; retry in a moment.",
+            retry_after_seconds=1,
+        ) from None
+
+
+def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
+    # Transactions are ours to begin (BEGIN IMMEDIATE for writers); reads are autocommit.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=0")  # never wait inside a call: see the module docstring
+    cursor.execute("PRAGMA recursive_triggers=ON")  # REPLACE fires delete triggers too
     cursor.close()
 
 
-class _InlineCursor:
-    """An aiosqlite-shaped cursor whose awaitables complete at once, on the calling thread."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    async def __aenter__(self) -> _InlineCursor:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        self._cursor.close()
-
-    def __getattr__(self, name: str) -> Any:  # description, rowcount, lastrowid, arraysize
-        return getattr(self._cursor, name)
-
-    async def execute(self, sql: str, parameters: Any = ()) -> _InlineCursor:
-        self._cursor.execute(sql, parameters)
-        return self
-
-    async def executemany(self, sql: str, parameters: Any) -> _InlineCursor:
-        self._cursor.executemany(sql, parameters)
-        return self
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> Sequence[Any]:
-        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
-
-    async def fetchall(self) -> Sequence[Any]:
-        return self._cursor.fetchall()
-
-    async def close(self) -> None:
-        self._cursor.close()
+def _create_all(connection: SyncConnection) -> bool:
+    new = not inspect(connection).has_table("credentials")
+    metadata.create_all(connection)
+    return new
 
 
-class _InlineTx:
-    """Runs what SQLAlchemy's adapter queues for aiosqlite's worker (``_tx``) immediately."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    def put_nowait(self, item: tuple[Any, Callable[[], Any]]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except Exception as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-
-class _InlineSqlite:
-    """The part of ``aiosqlite.Connection`` SQLAlchemy uses, on the event loop's own thread."""
-
-    def __init__(self, database: str) -> None:
-        self._conn = self._connection = sqlite3.connect(database, check_same_thread=False)
-        self._tx = _InlineTx(self._conn)
-
-    @property
-    def isolation_level(self) -> str | None:
-        return self._conn.isolation_level
-
-    def cursor(self) -> _InlineCursor:
-        return _InlineCursor(self._conn.cursor())
-
-    async def commit(self) -> None:
-        self._conn.commit()
-
-    async def rollback(self) -> None:
-        self._conn.rollback()
-
-    async def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self._conn.create_function(*args, **kwargs)
-
-    async def close(self) -> None:
-        self._conn.close()
-
-    def stop(self) -> None:
-        self._conn.close()
-
-
-def _inline_creator(database: str) -> Callable[[], Any]:
-    async def connect() -> _InlineSqlite:
-        return _InlineSqlite(database)
-
-    return connect
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives -wal/-shm its mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 class Database:
-    def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_args: dict[str, Any] | None = None,
+        lock_timeout: float = 5.0,
+    ) -> None:
         """``connect_args`` go to the driver's connect call on PostgreSQL (e.g. asyncpg's
-        ``server_settings``, to put each test in its own schema); SQLite ignores them."""
+        ``server_settings``, to put each test in its own schema); SQLite ignores them.
+        ``lock_timeout``: how long a SQLite write waits for a lock held by another process."""
         parsed = make_url(url)
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.lock_timeout = lock_timeout
+        self._sqlite: tuple[Engine, Engine] | None = None
+        self._async: AsyncEngine | None = None
         if self.is_sqlite:
-            inline: dict[str, Any] = {}
-            if parsed.database and parsed.database != ":memory:":
-                path = Path(parsed.database).expanduser()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if not parsed.query:  # plain files only; URIs and options keep aiosqlite
-                    inline["async_creator"] = _inline_creator(str(path))
-            self._writer = create_async_engine(
-                url, pool_size=1, max_overflow=0, pool_timeout=30, **inline
-            )
-            self._reader = create_async_engine(url, pool_size=4, max_overflow=4, **inline)
-            for engine in (self._writer, self._reader):
-                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            sync_url = parsed.set(drivername="sqlite+pysqlite")
+            memory = not parsed.database or parsed.database == ":memory:"
+            if memory:  # one shared connection: each new one would be another empty database
+                writer = create_engine(sync_url, poolclass=StaticPool)
+                reader = writer
+                self._readers = asyncio.Semaphore(1)
+            else:
+                _create_private(Path(parsed.database or "").expanduser())
+                writer = create_engine(sync_url, pool_size=1, max_overflow=0)
+                reader = create_engine(sync_url, pool_size=READERS, max_overflow=0)
+                self._readers = asyncio.Semaphore(READERS)
+            self._writer_lock = asyncio.Lock()
+            for engine in {writer, reader}:
+                event.listen(engine, "connect", _sqlite_connect)
+            self._sqlite = (writer, reader)
         else:
-            self._writer = create_async_engine(
+            self._async = create_async_engine(
                 url, pool_size=10, max_overflow=10, connect_args=connect_args or {}
             )
-            self._reader = self._writer
 
     @property
-    def engines(self) -> tuple[AsyncEngine, ...]:
-        return (self._writer,) if self._reader is self._writer else (self._writer, self._reader)
+    def sync_engines(self) -> tuple[Engine, ...]:
+        """The engines' synchronous cores, for SQLAlchemy events (statement and checkout counts)."""
+        if self._sqlite is not None:
+            writer, reader = self._sqlite
+            return (writer,) if reader is writer else (writer, reader)
+        assert self._async is not None
+        return (self._async.sync_engine,)
 
-    async def create_schema(self) -> None:
-        async with self._writer.begin() as connection:
-            await connection.run_sync(metadata.create_all)
+    async def create_schema(self) -> bool:
+        """Create what is missing; True when the database had no pushauth tables before."""
+        if self._sqlite is not None:
+            async with self._sqlite_write() as connection:
+                return _create_all(connection)
+        assert self._async is not None
+        async with self._async.begin() as connection:
+            created: bool = await connection.run_sync(_create_all)
+            return created
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Connection]:
         """A transaction on the writer; committed on success, rolled back on error."""
-        async with self._writer.begin() as connection:
-            yield connection
+        if self._sqlite is None:
+            assert self._async is not None
+            async with self._async.begin() as connection:
+                yield connection
+            return
+        async with self._sqlite_write() as sync_connection:
+            yield _InlineConnection(sync_connection, self.lock_timeout)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.connect() as connection:
-            yield connection
+    async def _sqlite_write(self) -> AsyncIterator[SyncConnection]:
+        """The SQLite writer inside ``BEGIN IMMEDIATE``, taken without blocking the loop."""
+        assert self._sqlite is not None
+        await _acquire(self._writer_lock)
+        try:
+            with self._sqlite[0].connect() as connection:
+                raw: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+                deadline = time.monotonic() + self.lock_timeout
+                await _retrying_busy(lambda: raw.execute("BEGIN IMMEDIATE"), deadline, "write")
+                try:
+                    yield connection
+                except BaseException:
+                    raw.rollback()
+                    raise
+                raw.commit()
+        finally:
+            self._writer_lock.release()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """A connection for reads (each statement sees what was committed before it)."""
+        if self._sqlite is None:
+            assert self._async is not None
+            async with self._async.connect() as connection:
+                yield connection
+            return
+        await _acquire(self._readers)
+        try:
+            with self._sqlite[1].connect() as connection:
+                yield _InlineConnection(connection, self.lock_timeout)
+        finally:
+            self._readers.release()
 
     async def dispose(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
+        if self._sqlite is not None:
+            for engine in self.sync_engines:
+                engine.dispose()
+        elif self._async is not None:
+            await self._async.dispose()

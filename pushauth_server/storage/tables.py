@@ -66,6 +66,8 @@ challenges = Table(
     Index("ix_challenges_status_expires", "status", "expires_at_ms"),
 )
 
+# Request-proof nonces are kept in memory (pushauth_server/nonces.py); this table only carries the
+# unexpired ones across a graceful restart, with a marker row that says the shutdown was clean.
 request_nonces = Table(
     "request_nonces",
     metadata,

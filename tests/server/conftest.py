@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from pushauth_server.app import create_app
 from pushauth_server.client import DeviceIdentity, PendingChallenge, enrollment_proof
+from pushauth_server.nonces import MemoryNonceStore
 from pushauth_server.protocol import generate_private_key
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
@@ -123,8 +124,10 @@ class Harness:
         return out
 
     async def nonce_count(self) -> int:
-        async with self.db.read() as connection:
-            return len((await connection.execute(select(tables.request_nonces))).all())
+        """Request nonces the app remembers (its in-memory nonce store)."""
+        nonces = self.services.device_auth.nonces
+        assert isinstance(nonces, MemoryNonceStore)
+        return len(nonces)
 
 
 def build_app(settings: Settings) -> Litestar:

@@ -187,7 +187,7 @@ async def test_an_unexpected_exception_in_the_app_is_a_500(
     async def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection string postgres://admin:hunter2@db")
 
-    monkeypatch.setattr(harness.services.challenges, "get", boom)
+    monkeypatch.setattr(harness.services.challenges, "view", boom)
     response = await harness.rp("GET", "/v1/challenges/ch_anything")
     error = assert_error(response, 500, "internal_error")
     assert error["details"] == {}

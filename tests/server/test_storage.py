@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,12 +23,12 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from pushauth_server import errors
+from pushauth_server import errors, events
 from pushauth_server.client import enrollment_proof
 from pushauth_server.clock import now_ms
 from pushauth_server.domain.challenges import store
 from pushauth_server.domain.challenges.models import Challenge
-from pushauth_server.domain.challenges.schemas import CreateChallengeIn
+from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.protocol import (
@@ -56,8 +56,8 @@ class RecordingNotifier(Notifier):
         super().__init__(channels)
         self.published: list[dict[str, Any]] = []
 
-    async def publish(self, event: dict[str, Any], *channels: str) -> None:
-        self.published.append(json.loads(json.dumps(event)))
+    async def publish(self, event: events.UserEvent | ChallengeOut, *channels: str) -> None:
+        self.published.append(msgspec.to_builtins(event))
         await super().publish(event, *channels)
 
     def resolutions(self, challenge_id: str) -> list[dict[str, Any]]:
@@ -166,7 +166,7 @@ async def respond(
     code = challenge.verification_code if code is None else code
     return await services.challenges.respond(
         challenge_id=challenge.challenge_id,
-        credential=device.credential,
+        credential_id=device.credential.credential_id,
         decision=decision,  # type: ignore[arg-type]
         reason=reason,  # type: ignore[arg-type]
         verification_code=code,

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.audit.records import AuditRecord
 from pushauth_server.realtime import Notifier
-from pushauth_server.storage import Database
+from pushauth_server.storage import Connection, Database
 from pushauth_server.storage.tables import audit_events
 
 AUDIT_CHANNEL = "audit"
 logger = logging.getLogger("pushauth.audit")
 
 
-async def append(connection: AsyncConnection, record: AuditRecord) -> AuditRecord:
-    result = await connection.execute(
-        insert(audit_events).values(**record.to_row()).returning(audit_events.c.event_id)
-    )
+_INSERT = insert(audit_events).returning(audit_events.c.event_id)
+_encoder = msgspec.json.Encoder()
+
+
+async def append(connection: Connection, record: AuditRecord) -> AuditRecord:
+    result = await connection.execute(_INSERT, record.to_row())
     event_id = int(result.scalar_one())
     return AuditRecord(**{**record.__dict__, "event_id": event_id})
 
@@ -35,7 +37,7 @@ class AuditLog:
 
     async def publish(self, records: list[AuditRecord]) -> None:
         for record in records:
-            await self._notifier.publish(record.to_json(), AUDIT_CHANNEL)
+            await self._notifier.publish_bytes(_encoder.encode(record.to_out()), AUDIT_CHANNEL)
 
     async def record(self, record: AuditRecord) -> None:
         """Append ``record`` in its own transaction (used for requests that are rejected)."""

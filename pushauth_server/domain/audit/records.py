@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 from pushauth_server.clock import iso, now_ms
 from pushauth_server.storage import tables
 
@@ -33,6 +35,22 @@ class AuditEvent(StrEnum):
     REVOKED_DEVICE_USED = "security.revoked_device_used"
     UNKNOWN_CREDENTIAL = "security.unknown_credential"
     WRONG_ACCOUNT = "security.wrong_account"
+
+
+class AuditEventOut(msgspec.Struct, kw_only=True):
+    """One audit row as the API and the ``audit`` channel carry it."""
+
+    event_id: int | None
+    at: str | None
+    at_ms: int
+    event: str
+    user_id: str | None
+    credential_id: str | None
+    challenge_id: str | None
+    action: str | None
+    context: dict[str, Any] | None
+    detail: dict[str, Any] | None
+    receipt: dict[str, Any] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +94,9 @@ class AuditRecord:
             detail=_load(values["detail_json"]),
             receipt=_load(values["receipt_json"]),
         )
+
+    def to_out(self) -> AuditEventOut:
+        return AuditEventOut(**self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 from msgspec import Struct
 
+from pushauth_server import sse
 from pushauth_server.domain.audit import store
 from pushauth_server.domain.audit.log import AUDIT_CHANNEL
+from pushauth_server.events import routing
 from pushauth_server.protocol.identifiers import USER_ID_MAX_LENGTH, USER_ID_PATTERN
 from pushauth_server.realtime import EventReader
 from pushauth_server.services import ServicesDep
+
+_encode = msgspec.json.Encoder().encode
 
 UserFilter = Annotated[
     str | None,
@@ -67,17 +71,21 @@ class AuditController(Controller):
             last_event_id=found[-1].event_id if found else after_id,
         )
 
-    @get("/stream", summary="Server-Sent Events: audit events as they are written")
+    @get(
+        "/stream",
+        summary="Server-Sent Events: audit events as they are written",
+        media_type=sse.MEDIA_TYPE,
+    )
     async def stream(
         self,
         services: ServicesDep,
         user_id: UserFilter = None,
         after_id: AfterId = None,
-    ) -> ServerSentEvent:
+    ) -> Stream:
         """Sends events after ``after_id`` (if given), then each new one as an ``audit`` event."""
         keepalive = services.settings.stream_keepalive_seconds
 
-        async def events() -> AsyncIterator[ServerSentEventMessage]:
+        async def events() -> AsyncIterator[bytes]:
             async with services.notifier.subscribe(AUDIT_CHANNEL) as subscriber:
                 reader = EventReader(subscriber)
                 # Ids already sent: live events can arrive out of id order (concurrent commits,
@@ -91,29 +99,29 @@ class AuditController(Controller):
                             )
                         for record in backlog:
                             sent.add(record.event_id or 0)
-                            yield ServerSentEventMessage(
-                                event="audit", data=json.dumps(record.to_json())
-                            )
-                    yield ServerSentEventMessage(event="ready", data="{}")
+                            yield sse.frame("audit", _encode(record.to_out()))
+                    yield sse.frame("ready", b"{}")
                     while not reader.closed:
-                        event = await reader.next(keepalive)
-                        if event is None:
-                            yield ServerSentEventMessage(
-                                comment="keep-alive", data=None
-                            )  # no data: line
-                        elif (
-                            event.get("event_id") not in sent
-                            and event.get("event_id", 0) > (after_id or 0)
-                            and (user_id is None or event.get("user_id") == user_id)
+                        data = await reader.next(keepalive)
+                        if data is None:
+                            if not reader.closed:
+                                yield sse.KEEPALIVE
+                            continue
+                        event = routing(data)  # the published bytes are forwarded as they are
+                        event_id = event.event_id or 0
+                        if (
+                            event_id not in sent
+                            and event_id > (after_id or 0)
+                            and (user_id is None or event.user_id == user_id)
                         ):
-                            sent.add(event["event_id"])
+                            sent.add(event_id)
                             if len(sent) > 10_000:
                                 sent.discard(min(sent))
-                            yield ServerSentEventMessage(event="audit", data=json.dumps(event))
+                            yield sse.frame("audit", data)
                 finally:
                     reader.close()
 
-        return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
+        return sse.response(events())
 
     @post("/verify", status_code=200, summary="Re-check every stored response signature")
     async def verify(self, services: ServicesDep) -> VerifyOut:

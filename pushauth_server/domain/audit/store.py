@@ -6,16 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.protocol import ChallengeResponse, ChallengeStatus, judge_response, verify
+from pushauth_server.storage import Connection
 from pushauth_server.storage.tables import audit_events, challenges, credentials
 
 
 async def events(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     user_id: str | None = None,
     since_ms: int | None = None,
@@ -112,7 +112,7 @@ def _answer_problem(
     return None
 
 
-async def verify_receipts(connection: AsyncConnection, origin: str) -> tuple[int, list[Problem]]:
+async def verify_receipts(connection: Connection, origin: str) -> tuple[int, list[Problem]]:
     """Re-check every answered challenge and every outcome in the audit trail.
 
     Every approved or denied challenge must carry a device signature that verifies and whose

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 
+from pushauth_server import errors, events, sse
 from pushauth_server.domain.challenges.schemas import (
     DeviceChallengeOut,
     ResponseIn,
@@ -19,9 +20,7 @@ from pushauth_server.domain.challenges.schemas import (
 from pushauth_server.realtime import EventReader, user_channel
 from pushauth_server.services import ServicesDep
 
-
-def _message(event: str, payload: Any) -> ServerSentEventMessage:
-    return ServerSentEventMessage(event=event, data=msgspec.json.encode(payload).decode())
+_encode = msgspec.json.Encoder().encode
 
 
 class DeviceChallengeController(Controller):
@@ -44,53 +43,58 @@ class DeviceChallengeController(Controller):
         "/stream",
         summary="Server-Sent Events: challenges as they are created",
         security=[{"DeviceProof": []}],
+        media_type=sse.MEDIA_TYPE,
     )
-    async def stream(
-        self, request: Request[Any, Any, Any], services: ServicesDep
-    ) -> ServerSentEvent:
+    async def stream(self, request: Request[Any, Any, Any], services: ServicesDep) -> Stream:
         """Sends what is already pending, then ``ready``, then each ``challenge`` as it is created,
         ``resolved`` when one is settled elsewhere, and ``revoked`` (then closes) if this device
-        is revoked."""
+        is revoked. Each live event is forwarded as published, never decoded and encoded again."""
         credential = await services.device_auth.authenticate(request)
+        credential_id = credential.credential_id
         keepalive = services.settings.stream_keepalive_seconds
 
-        async def events() -> AsyncIterator[ServerSentEventMessage]:
+        async def frames() -> AsyncIterator[bytes]:
             # Subscribe first, then read what is pending: nothing created in between is lost.
             async with services.notifier.subscribe(user_channel(credential.user_id)) as subscriber:
                 reader = EventReader(subscriber)
                 try:
                     # Revoked between the proof check and the subscription? Its event is gone:
                     # check again now that nothing more can be missed.
-                    await services.device_auth.active_credential(credential.credential_id)
+                    try:
+                        await services.device_auth.active_credential(credential_id)
+                    except errors.CredentialRevoked:
+                        revoked = events.RevokedEvent(credential_id=credential_id)
+                        yield sse.frame("revoked", events.encode(revoked))
+                        return
                     sent: set[str] = set()
                     for challenge in await services.challenges.pending_for_user(credential.user_id):
                         sent.add(challenge.challenge_id)
-                        yield _message("challenge", device_challenge_out(challenge))
-                    yield _message("ready", {"credential_id": credential.credential_id})
+                        yield sse.frame(
+                            "challenge", events.encode(events.challenge_event(challenge))
+                        )
+                    yield sse.frame("ready", _encode({"credential_id": credential_id}))
                     while not reader.closed:
-                        event = await reader.next(keepalive)
-                        if event is None:
-                            yield ServerSentEventMessage(
-                                comment="keep-alive", data=None
-                            )  # no data: line
-                        elif event["type"] == "challenge":
-                            challenge_id = event["challenge"]["challenge_id"]
+                        data = await reader.next(keepalive)
+                        if data is None:
+                            if not reader.closed:
+                                yield sse.KEEPALIVE
+                            continue
+                        route = events.routing(data)
+                        challenge_id = route.challenge_id or ""
+                        if route.type == "challenge":
                             if challenge_id not in sent:
                                 sent.add(challenge_id)
-                                yield _message("challenge", event["challenge"])
-                        elif event["type"] == "resolved":
-                            sent.discard(event["challenge_id"])
-                            yield _message("resolved", event)
-                        elif (
-                            event["type"] == "revoked"
-                            and event["credential_id"] == credential.credential_id
-                        ):
-                            yield _message("revoked", event)
+                                yield sse.frame("challenge", data)
+                        elif route.type == "resolved":
+                            sent.discard(challenge_id)
+                            yield sse.frame("resolved", data)
+                        elif route.type == "revoked" and route.credential_id == credential_id:
+                            yield sse.frame("revoked", data)
                             return
                 finally:
                     reader.close()
 
-        return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
+        return sse.response(frames())
 
     @post(
         "/challenges/{challenge_id:str}/response",
@@ -103,10 +107,9 @@ class DeviceChallengeController(Controller):
         data: JSONBody[ResponseIn],
         services: ServicesDep,
     ) -> ResponseOut:
-        credential = await services.device_auth.active_credential(data.credential_id)
         challenge = await services.challenges.respond(
             challenge_id=challenge_id,
-            credential=credential,
+            credential_id=data.credential_id,
             decision=data.decision,
             reason=data.reason,
             verification_code=data.verification_code,

@@ -16,6 +16,8 @@ from pushauth_server.protocol import (
 )
 from pushauth_server.storage import tables
 
+_COLUMNS = tuple(column.name for column in tables.challenges.c)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Challenge:
@@ -36,15 +38,22 @@ class Challenge:
     response_reason: str | None = None
     response_code: str | None = None
     signature: str | None = None
+    # The hash of ``context`` that the device signs: computed once, at creation, and stored.
+    context_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.context_hash:
+            object.__setattr__(self, "context_hash", context_hash(self.context))
 
     @classmethod
     def from_row(cls, row: Any) -> Challenge:
-        values = {column.name: getattr(row, column.name) for column in tables.challenges.c}
+        values = {name: getattr(row, name) for name in _COLUMNS}
         context = json.loads(values.pop("context_json"))
+        digest = context.pop("hash", "")  # rows written before the hash was stored: computed
         values["status"] = ChallengeStatus(values["status"])
         values["number_matching"] = bool(values["number_matching"])
         context["custom"] = tuple((key, value) for key, value in context["custom"])
-        return cls(context=ChallengeContext(**context), **values)
+        return cls(context=ChallengeContext(**context), context_hash=digest, **values)
 
     def to_row(self) -> dict[str, Any]:
         row = {
@@ -53,7 +62,7 @@ class Challenge:
             if name != "context_json"
         }
         row["status"] = self.status.value
-        row["context_json"] = context_json(self.context)
+        row["context_json"] = context_json(self.context, self.context_hash)
         return row
 
     def receipt(self, origin: str) -> dict[str, Any] | None:
@@ -87,7 +96,7 @@ class Challenge:
             reason=reason,
             verification_code=verification_code,
             credential_id=credential_id,
-            context_hash=context_hash(self.context),
+            context_hash=self.context_hash,
             expires_at_ms=self.expires_at_ms,
         )
 
@@ -103,9 +112,12 @@ def context_dict(context: ChallengeContext) -> dict[str, Any]:
     }
 
 
-def context_json(context: ChallengeContext) -> str:
+def context_json(context: ChallengeContext, digest: str | None = None) -> str:
+    """The stored form of ``context``, with its hash (``digest``) under ``"hash"``."""
+    stored: dict[str, Any] = {"hash": digest} if digest else {}
     return json.dumps(
-        {
+        stored
+        | {
             "user_id": context.user_id,
             "action": context.action,
             "created_at_ms": context.created_at_ms,

@@ -8,9 +8,9 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post
 from litestar.params import JSONBody, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 
-from pushauth_server.domain.challenges.models import Challenge
+from pushauth_server import sse
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn, challenge_out
 from pushauth_server.domain.challenges.waiting import watch
 from pushauth_server.services import ServicesDep
@@ -20,9 +20,7 @@ ChallengeId = Annotated[
     Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The challenge id (ch_...)."),
 ]
 
-
-async def _out(services: ServicesDep, challenge: Challenge) -> ChallengeOut:
-    return challenge_out(challenge, await services.challenges.credential_for(challenge))
+_decode_view = msgspec.json.Decoder(ChallengeOut).decode
 
 
 class ChallengeController(Controller):
@@ -39,7 +37,7 @@ class ChallengeController(Controller):
 
     @get("/{challenge_id:str}", summary="Read a challenge")
     async def read(self, challenge_id: ChallengeId, services: ServicesDep) -> ChallengeOut:
-        return await _out(services, await services.challenges.get(challenge_id))
+        return await services.challenges.view(challenge_id)
 
     @get("/{challenge_id:str}/wait", summary="Long-poll until the challenge resolves")
     async def wait(
@@ -49,7 +47,7 @@ class ChallengeController(Controller):
         timeout_seconds: Annotated[float, Parameter(ge=0, le=60)] = 25.0,
     ) -> ChallengeOut:
         """Returns as soon as the challenge is resolved, or after ``timeout_seconds`` pending."""
-        last: Challenge | None = None
+        last: bytes | None = None
         async for state in watch(
             challenges=services.challenges,
             notifier=services.notifier,
@@ -59,30 +57,35 @@ class ChallengeController(Controller):
         ):
             last = state or last
         assert last is not None
-        return await _out(services, last)
+        return _decode_view(last)
 
-    @get("/{challenge_id:str}/events", summary="Server-Sent Events: the state, then the outcome")
-    async def events(self, challenge_id: ChallengeId, services: ServicesDep) -> ServerSentEvent:
+    @get(
+        "/{challenge_id:str}/events",
+        summary="Server-Sent Events: the state, then the outcome",
+        media_type=sse.MEDIA_TYPE,
+    )
+    async def events(self, challenge_id: ChallengeId, services: ServicesDep) -> Stream:
         """Sends a ``status`` event now and another when the challenge resolves, then closes."""
-        first = await services.challenges.get(challenge_id)  # 404 before the stream starts
+        frames = watch(
+            challenges=services.challenges,
+            notifier=services.notifier,
+            challenge_id=challenge_id,
+            timeout=None,
+            keepalive=services.settings.stream_keepalive_seconds,
+        )
+        # The first state is read before the response starts: an unknown id is a 404.
+        first = await anext(frames)
 
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            async for state in watch(
-                challenges=services.challenges,
-                notifier=services.notifier,
-                challenge_id=first.challenge_id,
-                timeout=None,
-                keepalive=services.settings.stream_keepalive_seconds,
-            ):
-                if state is None:
-                    # Comment only: a data: line fires an empty EventSource message.
-                    yield ServerSentEventMessage(comment="keep-alive", data=None)
-                else:
-                    body = msgspec.json.encode(await _out(services, state)).decode()
-                    yield ServerSentEventMessage(event="status", data=body)
+        async def stream() -> AsyncIterator[bytes]:
+            try:
+                yield sse.frame("status", first or b"")
+                async for state in frames:
+                    yield sse.KEEPALIVE if state is None else sse.frame("status", state)
+            finally:
+                await frames.aclose()
 
-        return ServerSentEvent(stream(), headers={"Cache-Control": "no-store"})
+        return sse.response(stream())
 
     @post("/{challenge_id:str}/cancel", status_code=200, summary="Cancel a pending challenge")
     async def cancel(self, challenge_id: ChallengeId, services: ServicesDep) -> ChallengeOut:
-        return await _out(services, await services.challenges.cancel(challenge_id))
+        return await services.challenges.cancel(challenge_id)

@@ -14,7 +14,6 @@ from msgspec import Meta, Struct
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.challenges.models import Challenge
-from pushauth_server.domain.devices.models import Credential
 from pushauth_server.protocol.identifiers import (
     USER_ID_FORMAT,
     USER_ID_MAX_LENGTH,
@@ -184,7 +183,7 @@ def context_out(challenge: Challenge) -> ContextOut:
 
 
 def challenge_out(
-    challenge: Challenge, credential: Credential | None = None, devices: int | None = None
+    challenge: Challenge, *, device_name: str | None = None, devices: int | None = None
 ) -> ChallengeOut:
     resolved = challenge.resolved_at_ms
     return ChallengeOut(
@@ -200,7 +199,7 @@ def challenge_out(
         expires_at=iso(challenge.expires_at_ms) or "",
         resolved_at=iso(resolved),
         credential_id=challenge.credential_id,
-        device_name=credential.name if credential else None,
+        device_name=device_name,
         elapsed_ms=None if resolved is None else resolved - challenge.created_at_ms,
         devices=devices,
     )

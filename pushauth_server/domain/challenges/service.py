@@ -1,15 +1,23 @@
 """Creating, answering, cancelling and expiring challenges.
 
-The rules that make the flow safe live here, each next to the attack it stops. State changes are
-compare-and-set updates (``store.resolve``), so of any number of concurrent answers, cancels and
-expiries exactly one takes effect and the others see ``challenge_not_pending``. Every change is
-written to the audit trail and to the user's limit state in the same transaction.
+The rules that make the flow safe live here, each next to the attack it stops. Each step is one
+transaction with as few statements as its rules allow (``store``):
+
+* **create**: (PostgreSQL: the user's lock), one read of every fact the limits need, the insert,
+  its audit row; the limit row is written only when a refusal changes it;
+* **answer**: one read of the challenge, the answering credential and the user's limit row; the
+  signature checked in memory; one compare-and-set that also requires the credential unrevoked and
+  the challenge unexpired; its audit row; the limit row only when the outcome changes it;
+* **expiry**: one ``UPDATE ... RETURNING`` for everything due.
+
+Of any number of concurrent answers, cancels and expiries exactly one takes effect; the others see
+``challenge_not_pending``. After the commit, the outcome is published once, as the relying
+party's whole view of it (``events``), so waiting relying parties never read it back.
 """
 
 from __future__ import annotations
 
-import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
+from dataclasses import dataclass, replace
 
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, new_nonce, now_ms
@@ -18,11 +26,15 @@ from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges import store
 from pushauth_server.domain.challenges.models import Challenge, context_dict
-from pushauth_server.domain.challenges.schemas import CreateChallengeIn, device_challenge_out
-from pushauth_server.domain.devices import store as device_store
+from pushauth_server.domain.challenges.schemas import (
+    ChallengeOut,
+    CreateChallengeIn,
+    challenge_out,
+)
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.domain.limits import policy
 from pushauth_server.domain.limits import store as limits_store
+from pushauth_server.events import ResolvedEvent, challenge_event
 from pushauth_server.protocol import (
     ChallengeContext,
     ChallengeStatus,
@@ -35,7 +47,7 @@ from pushauth_server.protocol import (
 )
 from pushauth_server.realtime import Notifier, challenge_channel, user_channel
 from pushauth_server.settings import Settings
-from pushauth_server.storage import Database
+from pushauth_server.storage import Connection, Database
 
 _OUTCOME_EVENTS = {
     ChallengeStatus.APPROVED: AuditEvent.CHALLENGE_APPROVED,
@@ -56,6 +68,21 @@ def _record(event: AuditEvent, challenge: Challenge, **fields: object) -> AuditR
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Resolution:
+    """A challenge this process moved out of ``pending``, to announce after the commit."""
+
+    challenge: Challenge
+    device_name: str | None = None
+    replaced_by: str | None = None
+
+
+def _ignoring_window(state: policy.LimitState) -> policy.LimitState:
+    # The window start an approval sets is read back from the challenges themselves
+    # (store.create_facts), so it alone is no reason to write the limit row.
+    return replace(state, window_start_ms=0)
+
+
 class ChallengeService:
     def __init__(
         self, database: Database, settings: Settings, notifier: Notifier, audit: AuditLog
@@ -64,6 +91,8 @@ class ChallengeService:
         self._settings = settings
         self._notifier = notifier
         self._audit = audit
+
+    # --- create ---------------------------------------------------------------------------------
 
     def _new_challenge(self, request: CreateChallengeIn) -> Challenge:
         settings = self._settings
@@ -107,45 +136,47 @@ class ChallengeService:
     async def create(self, request: CreateChallengeIn) -> tuple[Challenge, int]:
         challenge = self._new_challenge(request)
         now = challenge.created_at_ms
+        user_id = request.user_id
         records: list[AuditRecord] = []
-        replaced: list[Challenge] = []
+        replaced: list[Resolution] = []
         refusal: policy.Refusal | None = None
         async with self._db.write() as connection:
-            devices = await device_store.count_active(connection, request.user_id)
-            if devices == 0:
+            await store.lock_user(connection, user_id)
+            window_ms = round(self._settings.challenge_window_seconds * 1000)
+            facts = await store.create_facts(connection, user_id, now, window_ms)
+            if facts.devices == 0:
                 raise errors.NoEnrolledDevice(
-                    f"User {request.user_id!r} has no enrolled device. "
-                    f"Enroll one first: pushauth enroll {request.user_id}",
-                    user_id=request.user_id,
+                    f"User {user_id!r} has no enrolled device. "
+                    f"Enroll one first: pushauth enroll {user_id}",
+                    user_id=user_id,
                 )
-            state = await limits_store.load_for_update(connection, request.user_id)
-            since = policy.window_since(state, now_ms=now, settings=self._settings)
-            pending = await store.pending_for_user(connection, request.user_id, now)
+            state = facts.limits
             refusal = policy.check_create(
                 state,
-                recent=await store.count_since(connection, request.user_id, since),
-                pending=len(pending),
+                recent=facts.recent,
+                pending=facts.pending,
                 replace_pending=request.replace_pending,
                 now_ms=now,
                 settings=self._settings,
             )
             if refusal is not None:
                 # A refused challenge is recorded and sends nothing to any device.
-                await limits_store.save(connection, refusal.state)
+                if refusal.state != state:
+                    await limits_store.save(connection, refusal.state)
                 detail = {"reason": refusal.reason, "code": refusal.error.code}
                 detail.update({k: v for k, v in refusal.error.details.items() if k == "until"})
                 refused = _record(AuditEvent.CHALLENGE_REFUSED, challenge, detail=detail)
                 records.append(await audit_log.append(connection, refused))
             else:
-                for old in pending:  # replace_pending: never two at once on the device
-                    won = await store.resolve(
-                        connection, old.challenge_id, ChallengeStatus.CANCELLED, resolved_at_ms=now
-                    )
-                    if won is not None:
-                        replaced.append(won)
+                if facts.pending and request.replace_pending:
+                    # Never two at once on the device: the old one is cancelled, and says why.
+                    for old in await store.cancel_pending(connection, user_id, now):
+                        replaced.append(
+                            Resolution(challenge=old, replaced_by=challenge.challenge_id)
+                        )
                         records.extend(
                             await self._settle(
-                                connection, won, replaced_by=challenge.challenge_id, state=state
+                                connection, old, replaced_by=challenge.challenge_id, state=state
                             )
                         )
                 await store.add(connection, challenge)
@@ -157,16 +188,30 @@ class ChallengeService:
         await self._audit.publish(records)
         if refusal is not None:
             raise refusal.error
-        for old in replaced:
-            await self._announce(old)
+        for resolution in replaced:
+            await self._announce(resolution)
         await self._notifier.publish(
-            {
-                "type": "challenge",
-                "challenge": msgspec.to_builtins(device_challenge_out(challenge)),
-            },
-            user_channel(challenge.user_id),
+            challenge_event(challenge),
+            user_channel(user_id),
         )
-        return challenge, devices
+        return challenge, facts.devices
+
+    # --- read -----------------------------------------------------------------------------------
+
+    async def view(self, challenge_id: str) -> ChallengeOut:
+        """The relying party's view (one read; a challenge whose time is up is expired first)."""
+        async with self._db.read() as connection:
+            found = await store.get_with_device(connection, challenge_id)
+        if found is None:
+            raise errors.ChallengeNotFound(
+                f"No challenge has id {challenge_id!r}.", challenge_id=challenge_id
+            )
+        challenge, device_name = found
+        if challenge.status is ChallengeStatus.PENDING and challenge.expires_at_ms <= now_ms():
+            challenge = await self.expire_if_due(challenge)
+            if challenge.credential_id is None:
+                device_name = None
+        return challenge_out(challenge, device_name=device_name)
 
     async def get(self, challenge_id: str) -> Challenge:
         async with self._db.read() as connection:
@@ -179,79 +224,189 @@ class ChallengeService:
             return await self.expire_if_due(challenge)
         return challenge
 
-    async def credential_for(self, challenge: Challenge) -> Credential | None:
-        if challenge.credential_id is None:
-            return None
-        async with self._db.read() as connection:
-            return await device_store.get(connection, challenge.credential_id)
-
     async def pending_for_user(self, user_id: str) -> list[Challenge]:
         async with self._db.read() as connection:
             return await store.pending_for_user(connection, user_id, now_ms())
 
-    async def cancel(self, challenge_id: str) -> Challenge:
+    # --- cancel and expire ----------------------------------------------------------------------
+
+    async def cancel(self, challenge_id: str) -> ChallengeOut:
         challenge = await self.get(challenge_id)
-        return await self._resolve(challenge, ChallengeStatus.CANCELLED, resolved_at_ms=now_ms())
+        won = await self._resolve(challenge, ChallengeStatus.CANCELLED)
+        if won is None:
+            current = await self.get(challenge_id)
+            raise errors.ChallengeNotPending(
+                f"Challenge {challenge_id} is already {current.status.value}.",
+                challenge_id=challenge_id,
+                status=current.status.value,
+            )
+        return challenge_out(won)
 
     async def expire_if_due(self, challenge: Challenge) -> Challenge:
         """Expire ``challenge`` if its time is up (server time); returns its current state."""
-        now = now_ms()
-        if challenge.status is not ChallengeStatus.PENDING or challenge.expires_at_ms > now:
+        if challenge.status is not ChallengeStatus.PENDING or challenge.expires_at_ms > now_ms():
             return challenge
-        records: list[AuditRecord] = []
-        async with self._db.write() as connection:
-            # Lock order everywhere: the user's limit row first, then the challenge.
-            state = await limits_store.load_for_update(connection, challenge.user_id)
-            won = await store.resolve(
-                connection, challenge.challenge_id, ChallengeStatus.EXPIRED, resolved_at_ms=now
-            )
-            if won is not None:
-                records = await self._settle(connection, won, state=state)
-            current = won or await store.get(connection, challenge.challenge_id)
-        await self._after_commit(won, records)
+        won = await self._resolve(challenge, ChallengeStatus.EXPIRED)
+        if won is not None:
+            return won
+        async with self._db.read() as connection:
+            current = await store.get(connection, challenge.challenge_id)
         assert current is not None
         return current
 
-    async def expire_due(self) -> list[Challenge]:
+    async def _resolve(self, challenge: Challenge, status: ChallengeStatus) -> Challenge | None:
+        """Cancel or expire ``challenge`` (compare-and-set); None if it was no longer pending."""
+        now = now_ms()
         records: list[AuditRecord] = []
         async with self._db.write() as connection:
-            now = now_ms()
-            for user_id in await store.users_with_due(connection, now):
-                await limits_store.load_for_update(connection, user_id)  # lock order: users first
-            expired = await store.expire_due(connection, now)
-            for challenge in expired:
+            won = await store.resolve(
+                connection, challenge.challenge_id, status, resolved_at_ms=now
+            )
+            if won is not None:
+                records = await self._settle(connection, won)
+        await self._audit.publish(records)
+        if won is not None:
+            await self._announce(Resolution(challenge=won))
+        return won
+
+    async def expire_now(self, challenge_id: str) -> Challenge | None:
+        """Expire it if it is due and still pending (no read first); None if not this call."""
+        records: list[AuditRecord] = []
+        async with self._db.write() as connection:
+            won = await store.expire_one(connection, challenge_id, now_ms())
+            if won is not None:
+                records = await self._settle(connection, won)
+        await self._audit.publish(records)
+        if won is not None:
+            await self._announce(Resolution(challenge=won))
+        return won
+
+    async def next_expiry(self) -> int | None:
+        async with self._db.read() as connection:
+            return await store.next_expiry(connection)
+
+    async def expire_due(self) -> list[Challenge]:
+        """Expire everything due: one statement, then each one's audit rows and limit state."""
+        records: list[AuditRecord] = []
+        async with self._db.write() as connection:
+            expired = await store.expire_due(connection, now_ms())
+            for challenge in expired:  # sorted by user: limit rows are locked in one order
                 records.extend(await self._settle(connection, challenge))
         await self._audit.publish(records)
         for challenge in expired:
-            await self._announce(challenge)
+            await self._announce(Resolution(challenge=challenge))
         return expired
+
+    # --- answer ---------------------------------------------------------------------------------
 
     async def respond(
         self,
         *,
         challenge_id: str,
-        credential: Credential,
+        credential_id: str,
         decision: Decision,
         reason: DenyReason,
         verification_code: str,
         signature: str,
     ) -> Challenge:
-        challenge = await self.get(challenge_id)
+        """Judge and record a device's signed answer, in one transaction."""
+        now = now_ms()
+        refusal: tuple[errors.PushAuthError, AuditRecord | None] | None = None
+        records: list[AuditRecord] = []
+        resolutions: list[Resolution] = []
+        won: Challenge | None = None
+        credential: Credential | None = None
+        async with self._db.write() as connection:
+            facts = await store.answer_facts(connection, challenge_id, credential_id)
+            if facts is None:
+                refusal = _unknown_credential(credential_id)
+            elif facts.credential.is_revoked:
+                refusal = _revoked(facts.credential)
+            elif facts.challenge is None:
+                refusal = (
+                    errors.ChallengeNotFound(
+                        f"No challenge has id {challenge_id!r}.", challenge_id=challenge_id
+                    ),
+                    None,
+                )
+            else:
+                credential = facts.credential
+                challenge = facts.challenge
+                state = facts.limits or policy.LimitState(user_id=challenge.user_id)
+                if challenge.status is ChallengeStatus.PENDING and challenge.expires_at_ms <= now:
+                    # Its time is up: expired now, and this answer is judged as a late one.
+                    expired = await store.resolve(
+                        connection, challenge_id, ChallengeStatus.EXPIRED, resolved_at_ms=now
+                    )
+                    if expired is not None:
+                        records.extend(await self._settle(connection, expired, state=state))
+                        resolutions.append(Resolution(challenge=expired))
+                        challenge = expired
+                refusal = self._check_answer(
+                    challenge, credential, decision, reason, verification_code, signature
+                )
+                if refusal is None:
+                    outcome = judge_response(
+                        response=challenge.response_message(
+                            origin=self._settings.origin,
+                            credential_id=credential_id,
+                            decision=decision,
+                            reason=reason,
+                            verification_code=verification_code,
+                        ),
+                        expected_code=challenge.verification_code,
+                        number_matching=challenge.number_matching,
+                    )
+                    won = await store.answer(
+                        connection,
+                        challenge_id,
+                        status=outcome.status,
+                        reason=outcome.reason.value if outcome.reason else None,
+                        now_ms=now_ms(),
+                        credential_id=credential_id,
+                        decision=decision,
+                        response_reason=reason,
+                        response_code=verification_code,
+                        signature=signature,
+                    )
+                    if won is not None:
+                        records.extend(await self._settle(connection, won, state=state))
+                        resolutions.append(Resolution(challenge=won, device_name=credential.name))
+        await self._audit.publish(records)
+        for resolution in resolutions:
+            await self._announce(resolution)
+        if refusal is not None:
+            error, record = refusal
+            if record is not None:
+                await self._audit.record(record)
+            raise error
+        if won is None:
+            raise await self._lost(challenge_id, credential_id)
+        return won
+
+    def _check_answer(
+        self,
+        challenge: Challenge,
+        credential: Credential,
+        decision: Decision,
+        reason: DenyReason,
+        verification_code: str,
+        signature: str,
+    ) -> tuple[errors.PushAuthError, AuditRecord | None] | None:
+        """Why this answer is refused, with the audit record it earns; None: judge it."""
+        challenge_id = challenge.challenge_id
         # A device may only answer its own user's challenges.
         if credential.user_id != challenge.user_id:
-            await self._audit.record(
-                _record(
-                    AuditEvent.WRONG_ACCOUNT,
-                    challenge,
-                    credential_id=credential.credential_id,
-                    detail={"device_user_id": credential.user_id},
-                )
-            )
-            raise errors.WrongAccount(
+            return errors.WrongAccount(
                 "This device is not enrolled for the challenge's user.", challenge_id=challenge_id
+            ), _record(
+                AuditEvent.WRONG_ACCOUNT,
+                challenge,
+                credential_id=credential.credential_id,
+                detail={"device_user_id": credential.user_id},
             )
         if decision == "approve" and reason:
-            raise errors.InvalidRequest("An approval cannot carry a denial reason.")
+            return errors.InvalidRequest("An approval cannot carry a denial reason."), None
         message = challenge.response_message(
             origin=self._settings.origin,
             credential_id=credential.credential_id,
@@ -262,99 +417,59 @@ class ChallengeService:
         # The decision, code and displayed context are all inside the signature: a response
         # altered in transit (approve for deny, another challenge, other context) fails here.
         if not verify(public_key=credential.public_key, message=message, signature=signature):
-            await self._audit.record(
-                _record(
-                    AuditEvent.INVALID_SIGNATURE,
-                    challenge,
-                    credential_id=credential.credential_id,
-                    detail={"what": "challenge response"},
-                )
-            )
-            raise errors.InvalidSignature(
+            return errors.InvalidSignature(
                 "The response signature does not verify for this challenge and device.",
                 challenge_id=challenge_id,
+            ), _record(
+                AuditEvent.INVALID_SIGNATURE,
+                challenge,
+                credential_id=credential.credential_id,
+                detail={"what": "challenge response"},
             )
         if challenge.status is not ChallengeStatus.PENDING:
             # Replays and late answers land here: the first answer already decided.
-            await self._audit.record(
-                _record(
-                    AuditEvent.REPLAYED_RESPONSE,
-                    challenge,
-                    credential_id=credential.credential_id,
-                    detail={"status": challenge.status.value, "decision": decision},
-                )
-            )
-            raise errors.ChallengeNotPending(
+            return errors.ChallengeNotPending(
                 f"Challenge {challenge_id} is already {challenge.status.value}.",
                 challenge_id=challenge_id,
                 status=challenge.status.value,
+            ), _record(
+                AuditEvent.REPLAYED_RESPONSE,
+                challenge,
+                credential_id=credential.credential_id,
+                detail={"status": challenge.status.value, "decision": decision},
             )
-        outcome = judge_response(
-            response=message,
-            expected_code=challenge.verification_code,
-            number_matching=challenge.number_matching,
-        )
-        return await self._resolve(
-            challenge,
-            outcome.status,
-            reason=outcome.reason.value if outcome.reason else None,
-            resolved_at_ms=now_ms(),
-            credential_id=credential.credential_id,
-            decision=decision,
-            response_reason=reason,
-            response_code=verification_code,
-            signature=signature,
+        return None
+
+    async def _lost(self, challenge_id: str, credential_id: str) -> errors.PushAuthError:
+        """Why a valid answer's compare-and-set found nothing to change (a race, PostgreSQL)."""
+        async with self._db.read() as connection:
+            facts = await store.answer_facts(connection, challenge_id, credential_id)
+        if facts is None or facts.credential.is_revoked:
+            return errors.CredentialRevoked(
+                "This device has been revoked. Enroll it again to use it.",
+                credential_id=credential_id,
+            )
+        assert facts.challenge is not None
+        current = await self.expire_if_due(facts.challenge)  # lost to the clock: it expired
+        return errors.ChallengeNotPending(
+            f"Challenge {challenge_id} is already {current.status.value}.",
+            challenge_id=challenge_id,
+            status=current.status.value,
         )
 
-    async def _resolve(
-        self, challenge: Challenge, status: ChallengeStatus, **values: object
-    ) -> Challenge:
-        records: list[AuditRecord] = []
-        answered_by = values.get("credential_id")
-        async with self._db.write() as connection:
-            # Lock order everywhere: the user's limit row first, then the challenge.
-            state = await limits_store.load_for_update(connection, challenge.user_id)
-            if isinstance(answered_by, str):
-                credential = await device_store.get(connection, answered_by)
-                # Revocation wins over an answer that was in flight when it happened.
-                if credential is None or credential.is_revoked:
-                    raise errors.CredentialRevoked(
-                        "This device has been revoked. Enroll it again to use it.",
-                        credential_id=answered_by,
-                    )
-            won = await store.resolve(
-                connection,
-                challenge.challenge_id,
-                status,
-                # An answer must arrive before the expiry, judged at the moment it is recorded.
-                unexpired_at=now_ms() if answered_by else None,
-                **values,
-            )
-            if won is not None:
-                if won.credential_id is not None:
-                    await device_store.touch(connection, won.credential_id, now_ms())
-                records = await self._settle(connection, won, state=state)
-            current = won or await store.get(connection, challenge.challenge_id)
-        assert current is not None
-        if won is None and current.status is ChallengeStatus.PENDING:
-            current = await self.expire_if_due(current)  # lost to the clock: it has expired
-        if won is None:
-            raise errors.ChallengeNotPending(
-                f"Challenge {challenge.challenge_id} is already {current.status.value}.",
-                challenge_id=challenge.challenge_id,
-                status=current.status.value,
-            )
-        await self._after_commit(won, records)
-        return won
+    # --- consequences ---------------------------------------------------------------------------
 
     async def _settle(
         self,
-        connection: AsyncConnection,
+        connection: Connection,
         challenge: Challenge,
         replaced_by: str | None = None,
         state: policy.LimitState | None = None,
     ) -> list[AuditRecord]:
-        """In the resolving transaction: the audit rows and the user's failure/lock state."""
+        """In the resolving transaction: the audit rows and the user's failure/lock state.
+
+        ``state``: the user's limit state as read in this transaction, if it was.
+        """
         event = _OUTCOME_EVENTS[challenge.status]
         if challenge.reason == DenialReason.NOT_ME:
             event = AuditEvent.CHALLENGE_NOT_ME  # a security event: the user saw an attack
@@ -376,16 +491,30 @@ class ChallengeService:
                 ),
             )
         ]
-        # ``state``: the user's limit row, already locked by the caller in this transaction.
-        state = state or await limits_store.load_for_update(connection, challenge.user_id)
+        if challenge.status is ChallengeStatus.CANCELLED:
+            return records  # a relying party's cancellation is not a failure
+        now = now_ms()
+        if state is None:
+            state = await limits_store.locked(connection, challenge.user_id)
         new_state, locked = policy.after_outcome(
             state,
             status=challenge.status,
             reason=challenge.reason,
-            now_ms=now_ms(),
+            now_ms=now,
             settings=self._settings,
         )
-        if new_state != state:
+        if _ignoring_window(new_state) != _ignoring_window(state):
+            if connection.dialect.name == "postgresql":
+                # Another transaction may have changed the row since it was read: hold it, and
+                # decide again from what it holds now.
+                state = await limits_store.locked(connection, challenge.user_id)
+                new_state, locked = policy.after_outcome(
+                    state,
+                    status=challenge.status,
+                    reason=challenge.reason,
+                    now_ms=now,
+                    settings=self._settings,
+                )
             await limits_store.save(connection, new_state)
         if locked:
             records.append(
@@ -402,19 +531,38 @@ class ChallengeService:
             )
         return records
 
-    async def _after_commit(self, won: Challenge | None, records: list[AuditRecord]) -> None:
-        await self._audit.publish(records)
-        if won is not None:
-            await self._announce(won)
-
-    async def _announce(self, challenge: Challenge) -> None:
+    async def _announce(self, resolution: Resolution) -> None:
+        """Publish a settled challenge: the relying party's whole view, and the devices' news."""
+        challenge = resolution.challenge
         await self._notifier.publish(
-            {
-                "type": "resolved",
-                "challenge_id": challenge.challenge_id,
-                "status": challenge.status.value,
-                "reason": challenge.reason,
-            },
+            challenge_out(challenge, device_name=resolution.device_name),
             challenge_channel(challenge.challenge_id),
+        )
+        await self._notifier.publish(
+            ResolvedEvent(
+                challenge_id=challenge.challenge_id,
+                status=challenge.status.value,  # type: ignore[arg-type]
+                reason=challenge.reason,
+                replaced_by=resolution.replaced_by,
+            ),
             user_channel(challenge.user_id),
         )
+
+
+def _unknown_credential(credential_id: str) -> tuple[errors.PushAuthError, AuditRecord]:
+    return errors.UnknownCredential(
+        "This device is not enrolled on this server. Enroll it again.",
+        credential_id=credential_id,
+    ), AuditRecord(event=AuditEvent.UNKNOWN_CREDENTIAL, credential_id=credential_id[:64])
+
+
+def _revoked(credential: Credential) -> tuple[errors.PushAuthError, AuditRecord]:
+    # A revoked device still trying is likely a lost or stolen one: worth a record.
+    return errors.CredentialRevoked(
+        "This device has been revoked. Enroll it again to use it.",
+        credential_id=credential.credential_id,
+    ), AuditRecord(
+        event=AuditEvent.REVOKED_DEVICE_USED,
+        user_id=credential.user_id,
+        credential_id=credential.credential_id,
+    )

@@ -1,61 +1,312 @@
 """Challenge queries. Every transition out of ``pending`` is a compare-and-set.
 
-The hot read queries are built once, with bound parameters: building a statement costs about
-as much as running it on SQLite (docs/performance.md).
+Each statement here is built once, with bound parameters (building a statement costs about as
+much as running it on SQLite), and each does as much of a step as one statement can: the create
+step reads everything the limits need in one query, the answer step reads the challenge, the
+answering credential and the user's limit row in one, and the answer itself is one ``UPDATE ...
+RETURNING`` that also checks that the credential is not revoked and the challenge not expired.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from pushauth_server.domain.challenges.models import Challenge
+from pushauth_server.domain.devices.models import Credential
+from pushauth_server.domain.limits.policy import LimitState
 from pushauth_server.protocol import ChallengeStatus
-from pushauth_server.storage.tables import challenges
+from pushauth_server.storage import Connection
+from pushauth_server.storage.tables import challenges, credentials, user_limits
 
 PENDING = ChallengeStatus.PENDING.value
+APPROVED = ChallengeStatus.APPROVED.value
 
-_GET = select(challenges).where(challenges.c.challenge_id == bindparam("challenge_id"))
+_C = challenges.c
+_LIMIT_FIELDS = tuple(c.name for c in user_limits.c if c.name != "user_id")
+_CREDENTIAL_FIELDS = tuple(c.name for c in credentials.c)
+
+_GET = select(challenges).where(_C.challenge_id == bindparam("challenge_id"))
 _PENDING_FOR_USER = (
     select(challenges)
     .where(
-        challenges.c.user_id == bindparam("user_id"),
-        challenges.c.status == PENDING,
-        challenges.c.expires_at_ms > bindparam("now_ms"),
+        _C.user_id == bindparam("user_id"),
+        _C.status == PENDING,
+        _C.expires_at_ms > bindparam("now_ms"),
     )
-    .order_by(challenges.c.created_at_ms)
+    .order_by(_C.created_at_ms)
 )
 _COUNT_SINCE = select(func.count()).where(
-    challenges.c.user_id == bindparam("user_id"),
-    challenges.c.created_at_ms >= bindparam("since_ms"),
+    _C.user_id == bindparam("user_id"), _C.created_at_ms >= bindparam("since_ms")
 )
+_INSERT = insert(challenges)
+
+# --- creating: one read for every rule ----------------------------------------------------------
+
+_user = bindparam("user_id", type_=String)
+_base = select(_user.label("uid")).subquery("base")
+_last_approval = (
+    select(func.max(_C.resolved_at_ms))
+    .where(_C.user_id == _user, _C.status == APPROVED)
+    .scalar_subquery()
+)
+_CREATE_FACTS = select(
+    select(func.count())
+    .select_from(credentials)
+    .where(credentials.c.user_id == _user, credentials.c.revoked_at_ms.is_(None))
+    .scalar_subquery()
+    .label("devices"),
+    select(func.count())
+    .select_from(challenges)
+    .where(_C.user_id == _user, _C.status == PENDING, _C.expires_at_ms > bindparam("now_ms"))
+    .scalar_subquery()
+    .label("pending"),
+    _last_approval.label("last_approval_ms"),
+    # Challenges in the window: since the latest of (now - window), the last unlock, the last
+    # approval (policy.window_since).
+    select(func.count())
+    .select_from(challenges)
+    .where(
+        _C.user_id == _user,
+        _C.created_at_ms >= bindparam("window_floor_ms"),
+        _C.created_at_ms >= func.coalesce(user_limits.c.window_start_ms, 0),
+        _C.created_at_ms >= func.coalesce(_last_approval, 0),
+    )
+    .correlate(user_limits)
+    .scalar_subquery()
+    .label("recent"),
+    *(user_limits.c[name].label(f"l_{name}") for name in _LIMIT_FIELDS),
+    user_limits.c.user_id.label("l_user_id"),
+).select_from(_base.outerjoin(user_limits, user_limits.c.user_id == _base.c.uid))
+
+# Serialises creates for one user on PostgreSQL (SQLite has one writer): a transaction-scoped
+# advisory lock, keyed by a constant for pushauth and the user id's hash. Nothing is written.
+_LOCK_USER = text("SELECT pg_advisory_xact_lock(1886745448, hashtext(:user_id))")
 
 
-async def add(connection: AsyncConnection, challenge: Challenge) -> None:
-    await connection.execute(insert(challenges).values(**challenge.to_row()))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateFacts:
+    devices: int
+    pending: int
+    recent: int  # challenges created in the window (policy.window_since)
+    limits: LimitState  # window_start_ms already cut at the last approval
+    stored_limits: LimitState | None  # the row as stored, None when the user has none yet
 
 
-async def get(connection: AsyncConnection, challenge_id: str) -> Challenge | None:
+def _limits(row: Any, user_id: str, prefix: str) -> LimitState | None:
+    if getattr(row, f"{prefix}user_id") is None:
+        return None
+    return LimitState(
+        user_id=user_id, **{name: getattr(row, f"{prefix}{name}") for name in _LIMIT_FIELDS}
+    )
+
+
+async def lock_user(connection: Connection, user_id: str) -> None:
+    """On PostgreSQL, take the user's lock for the rest of the transaction."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(_LOCK_USER, {"user_id": user_id})
+
+
+async def create_facts(
+    connection: Connection, user_id: str, now_ms: int, window_ms: int
+) -> CreateFacts:
+    """Devices, pending challenges and the limit state, in one statement.
+
+    The limit window starts at the latest of the stored start (an unlock) and the user's last
+    approval, read from the challenges themselves: an approval then needs no write to the limit
+    row unless something else in it changes.
+    """
+    parameters = {"user_id": user_id, "now_ms": now_ms, "window_floor_ms": now_ms - window_ms}
+    row = (await connection.execute(_CREATE_FACTS, parameters)).one()
+    stored = _limits(row, user_id, "l_")
+    limits = stored or LimitState(user_id=user_id)
+    if row.last_approval_ms is not None and row.last_approval_ms > limits.window_start_ms:
+        limits = replace(limits, window_start_ms=int(row.last_approval_ms))
+    return CreateFacts(
+        devices=int(row.devices),
+        pending=int(row.pending),
+        recent=int(row.recent),
+        limits=limits,
+        stored_limits=stored,
+    )
+
+
+async def add(connection: Connection, challenge: Challenge) -> None:
+    await connection.execute(_INSERT, challenge.to_row())
+
+
+async def get(connection: Connection, challenge_id: str) -> Challenge | None:
     row = (await connection.execute(_GET, {"challenge_id": challenge_id})).first()
     return Challenge.from_row(row) if row else None
 
 
-async def pending_for_user(
-    connection: AsyncConnection, user_id: str, now_ms: int
-) -> list[Challenge]:
+async def pending_for_user(connection: Connection, user_id: str, now_ms: int) -> list[Challenge]:
     rows = await connection.execute(_PENDING_FOR_USER, {"user_id": user_id, "now_ms": now_ms})
     return [Challenge.from_row(row) for row in rows]
 
 
-async def count_since(connection: AsyncConnection, user_id: str, since_ms: int) -> int:
+async def count_since(connection: Connection, user_id: str, since_ms: int) -> int:
     result = await connection.execute(_COUNT_SINCE, {"user_id": user_id, "since_ms": since_ms})
     return int(result.scalar_one())
 
 
+_CANCEL_PENDING = (
+    update(challenges)
+    .where(
+        _C.user_id == bindparam("b_user_id"),
+        _C.status == PENDING,
+        _C.expires_at_ms > bindparam("now_ms"),
+    )
+    .values(status=ChallengeStatus.CANCELLED.value, resolved_at_ms=bindparam("now_ms"))
+    .returning(*challenges.c)
+)
+
+
+async def cancel_pending(connection: Connection, user_id: str, now_ms: int) -> list[Challenge]:
+    """Cancel the user's pending challenges (a replacement); returns those this call cancelled."""
+    rows = await connection.execute(_CANCEL_PENDING, {"b_user_id": user_id, "now_ms": now_ms})
+    return sorted((Challenge.from_row(row) for row in rows), key=lambda c: c.created_at_ms)
+
+
+# --- reading: a challenge with the name of the device that answered it ---------------------------
+
+_WITH_DEVICE = (
+    select(challenges, credentials.c.name.label("device_name"))
+    .select_from(challenges.outerjoin(credentials, credentials.c.credential_id == _C.credential_id))
+    .where(_C.challenge_id == bindparam("challenge_id"))
+)
+
+
+async def get_with_device(
+    connection: Connection, challenge_id: str
+) -> tuple[Challenge, str | None] | None:
+    row = (await connection.execute(_WITH_DEVICE, {"challenge_id": challenge_id})).first()
+    return (Challenge.from_row(row), row.device_name) if row else None
+
+
+# --- answering: one read, one compare-and-set ---------------------------------------------------
+
+_ANSWER_FACTS = (
+    select(
+        *(credentials.c[name].label(f"cr_{name}") for name in _CREDENTIAL_FIELDS),
+        challenges,
+        *(user_limits.c[name].label(f"l_{name}") for name in _LIMIT_FIELDS),
+        user_limits.c.user_id.label("l_user_id"),
+    )
+    .select_from(
+        credentials.outerjoin(challenges, _C.challenge_id == bindparam("challenge_id")).outerjoin(
+            user_limits, user_limits.c.user_id == _C.user_id
+        )
+    )
+    .where(credentials.c.credential_id == bindparam("credential_id"))
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AnswerFacts:
+    credential: Credential
+    challenge: Challenge | None
+    limits: LimitState | None  # the challenge's user's stored limit row, if any
+
+
+async def answer_facts(
+    connection: Connection, challenge_id: str, credential_id: str
+) -> AnswerFacts | None:
+    """The answering credential, the challenge and its user's limit row; None: no credential."""
+    row = (
+        await connection.execute(
+            _ANSWER_FACTS, {"challenge_id": challenge_id, "credential_id": credential_id}
+        )
+    ).first()
+    if row is None:
+        return None
+    credential = Credential(**{name: getattr(row, f"cr_{name}") for name in _CREDENTIAL_FIELDS})
+    if row.challenge_id is None:
+        return AnswerFacts(credential=credential, challenge=None, limits=None)
+    challenge = Challenge.from_row(row)
+    return AnswerFacts(
+        credential=credential,
+        challenge=challenge,
+        limits=_limits(row, challenge.user_id, "l_"),
+    )
+
+
+_ANSWER = (
+    update(challenges)
+    .where(
+        _C.challenge_id == bindparam("b_challenge_id"),
+        _C.status == PENDING,
+        _C.expires_at_ms > bindparam("b_now_ms"),
+        # Revocation wins over an answer that was in flight when it happened.
+        exists().where(
+            and_(
+                credentials.c.credential_id == bindparam("b_credential_id"),
+                credentials.c.revoked_at_ms.is_(None),
+            )
+        ),
+    )
+    .values(
+        status=bindparam("v_status"),
+        reason=bindparam("v_reason"),
+        resolved_at_ms=bindparam("b_now_ms"),
+        credential_id=bindparam("b_credential_id"),
+        decision=bindparam("v_decision"),
+        response_reason=bindparam("v_response_reason"),
+        response_code=bindparam("v_response_code"),
+        signature=bindparam("v_signature"),
+    )
+    .returning(*challenges.c)
+)
+
+
+async def answer(
+    connection: Connection,
+    challenge_id: str,
+    *,
+    status: ChallengeStatus,
+    reason: str | None,
+    now_ms: int,
+    credential_id: str,
+    decision: str,
+    response_reason: str,
+    response_code: str,
+    signature: str,
+) -> Challenge | None:
+    """Record a device's answer if the challenge is still pending and unexpired at ``now_ms`` and
+    the credential is not revoked. Returns it if this call won, ``None`` otherwise."""
+    row = (
+        await connection.execute(
+            _ANSWER,
+            {
+                "b_challenge_id": challenge_id,
+                "b_now_ms": now_ms,
+                "b_credential_id": credential_id,
+                "v_status": status.value,
+                "v_reason": reason,
+                "v_decision": decision,
+                "v_response_reason": response_reason,
+                "v_response_code": response_code,
+                "v_signature": signature,
+            },
+        )
+    ).first()
+    return Challenge.from_row(row) if row else None
+
+
 async def resolve(
-    connection: AsyncConnection,
+    connection: Connection,
     challenge_id: str,
     status: ChallengeStatus,
     *,
@@ -66,11 +317,9 @@ async def resolve(
 
     With ``unexpired_at``, only if it has not expired by then (an answer must beat the expiry).
     """
-    query = update(challenges).where(
-        challenges.c.challenge_id == challenge_id, challenges.c.status == PENDING
-    )
+    query = update(challenges).where(_C.challenge_id == challenge_id, _C.status == PENDING)
     if unexpired_at is not None:
-        query = query.where(challenges.c.expires_at_ms > unexpired_at)
+        query = query.where(_C.expires_at_ms > unexpired_at)
     result = await connection.execute(
         query.values(status=status.value, **values).returning(*challenges.c)
     )
@@ -78,22 +327,43 @@ async def resolve(
     return Challenge.from_row(row) if row else None
 
 
-async def users_with_due(connection: AsyncConnection, now_ms: int) -> list[str]:
-    """Users with pending challenges past their expiry, sorted (the order locks are taken in)."""
-    rows = await connection.execute(
-        select(challenges.c.user_id)
-        .where(challenges.c.status == PENDING, challenges.c.expires_at_ms <= now_ms)
-        .distinct()
-        .order_by(challenges.c.user_id)
-    )
-    return [row.user_id for row in rows]
+# --- expiring: one statement per sweep ----------------------------------------------------------
+
+_NEXT_EXPIRY = select(func.min(_C.expires_at_ms)).where(_C.status == PENDING)
+_EXPIRE_DUE = (
+    update(challenges)
+    .where(_C.status == PENDING, _C.expires_at_ms <= bindparam("b_now_ms"))
+    .values(status=ChallengeStatus.EXPIRED.value, resolved_at_ms=bindparam("b_now_ms"))
+    .returning(*challenges.c)
+)
 
 
-async def expire_due(connection: AsyncConnection, now_ms: int) -> list[Challenge]:
-    result = await connection.execute(
-        update(challenges)
-        .where(challenges.c.status == PENDING, challenges.c.expires_at_ms <= now_ms)
-        .values(status=ChallengeStatus.EXPIRED.value, resolved_at_ms=now_ms)
-        .returning(*challenges.c)
+_EXPIRE_ONE = (
+    update(challenges)
+    .where(
+        _C.challenge_id == bindparam("b_challenge_id"),
+        _C.status == PENDING,
+        _C.expires_at_ms <= bindparam("b_now_ms"),
     )
-    return [Challenge.from_row(row) for row in result]
+    .values(status=ChallengeStatus.EXPIRED.value, resolved_at_ms=bindparam("b_now_ms"))
+    .returning(*challenges.c)
+)
+
+
+async def expire_one(connection: Connection, challenge_id: str, now_ms: int) -> Challenge | None:
+    """Expire this challenge if it is pending and due; returns it if this call did."""
+    row = (
+        await connection.execute(_EXPIRE_ONE, {"b_challenge_id": challenge_id, "b_now_ms": now_ms})
+    ).first()
+    return Challenge.from_row(row) if row else None
+
+
+async def next_expiry(connection: Connection) -> int | None:
+    """When the earliest pending challenge expires (a read: the idle sweep writes nothing)."""
+    value = (await connection.execute(_NEXT_EXPIRY)).scalar_one()
+    return None if value is None else int(value)
+
+
+async def expire_due(connection: Connection, now_ms: int) -> list[Challenge]:
+    result = await connection.execute(_EXPIRE_DUE, {"b_now_ms": now_ms})
+    return sorted((Challenge.from_row(row) for row in result), key=lambda c: c.user_id)

@@ -11,6 +11,7 @@ from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store
 from pushauth_server.domain.devices.models import Credential
+from pushauth_server.events import RevokedEvent
 from pushauth_server.realtime import Notifier, user_channel
 from pushauth_server.storage import Database
 
@@ -58,6 +59,6 @@ class DeviceService:
             )
         await self._audit.publish([record])
         await self._notifier.publish(
-            {"type": "revoked", "credential_id": credential_id}, user_channel(revoked.user_id)
+            RevokedEvent(credential_id=credential_id), user_channel(revoked.user_id)
         )
         return revoked

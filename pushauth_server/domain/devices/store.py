@@ -3,49 +3,52 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pushauth_server.domain.devices.models import Credential
-from pushauth_server.storage.tables import credentials
+from pushauth_server.storage import Connection
+from pushauth_server.storage.tables import challenges, credentials
+
+# When a device was last used: its latest answer. Read from the challenges it answered, so that
+# an answer writes nothing to the credential row (rows from before kept ``last_used_at_ms``).
+_LAST_USED = func.coalesce(
+    select(func.max(challenges.c.resolved_at_ms))
+    .where(challenges.c.credential_id == credentials.c.credential_id)
+    .scalar_subquery(),
+    credentials.c.last_used_at_ms,
+).label("last_used_at_ms")
+_COLUMNS = [c for c in credentials.c if c.name != "last_used_at_ms"] + [_LAST_USED]
 
 # Built once, run with bound parameters (building a statement costs about as much as running it).
 _GET = select(credentials).where(credentials.c.credential_id == bindparam("credential_id"))
+_FOR_USER = (
+    select(*_COLUMNS)
+    .where(credentials.c.user_id == bindparam("user_id"))
+    .order_by(credentials.c.created_at_ms)
+)
 _COUNT_ACTIVE = select(func.count()).where(
     credentials.c.user_id == bindparam("user_id"), credentials.c.revoked_at_ms.is_(None)
 )
 
 
-async def get(connection: AsyncConnection, credential_id: str) -> Credential | None:
+async def get(connection: Connection, credential_id: str) -> Credential | None:
     row = (await connection.execute(_GET, {"credential_id": credential_id})).first()
     return Credential.from_row(row) if row else None
 
 
-async def for_user(connection: AsyncConnection, user_id: str) -> list[Credential]:
-    rows = await connection.execute(
-        select(credentials)
-        .where(credentials.c.user_id == user_id)
-        .order_by(credentials.c.created_at_ms)
-    )
+async def for_user(connection: Connection, user_id: str) -> list[Credential]:
+    rows = await connection.execute(_FOR_USER, {"user_id": user_id})
     return [Credential.from_row(row) for row in rows]
 
 
-async def count_active(connection: AsyncConnection, user_id: str) -> int:
+async def count_active(connection: Connection, user_id: str) -> int:
     return int((await connection.execute(_COUNT_ACTIVE, {"user_id": user_id})).scalar_one())
 
 
-async def revoke(connection: AsyncConnection, credential_id: str, now_ms: int) -> bool:
+async def revoke(connection: Connection, credential_id: str, now_ms: int) -> bool:
     """Compare-and-set: True only for the call that actually revoked it."""
     result = await connection.execute(
         update(credentials)
         .where(credentials.c.credential_id == credential_id, credentials.c.revoked_at_ms.is_(None))
         .values(revoked_at_ms=now_ms)
     )
-    return result.rowcount == 1
-
-
-async def touch(connection: AsyncConnection, credential_id: str, now_ms: int) -> None:
-    await connection.execute(
-        update(credentials)
-        .where(credentials.c.credential_id == credential_id)
-        .values(last_used_at_ms=now_ms)
-    )
+    return bool(result.rowcount == 1)
