@@ -2,8 +2,8 @@
 
 uvicorn has a keep-alive timeout and (with h11) a maximum head size, but no deadline for reading a
 request, no request-line limit and no per-client cap, and its faster parser (httptools) has no
-head limit at all. So ``pushauth serve`` runs uvicorn's h11 protocol through
-:class:`GuardedH11Protocol`, which adds, per connection:
+head limit at all. So ``pushauth serve`` runs uvicorn's HTTP protocol (httptools when installed,
+else h11) with :class:`ConnectionGuard` in front, which adds, per connection:
 
 - **a cap**: at most :attr:`ConnectionLimits.total` open connections (kept 64 below the process's
   open-file limit, so sockets never starve the database of file descriptors) and at most
@@ -29,7 +29,7 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -140,8 +140,17 @@ def _raw_response(error: errors.PushAuthError, **headers: str) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + body
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the limits above; see :func:`guarded_protocol`."""
+if TYPE_CHECKING:
+    _Protocol = H11Protocol  # what the guard relies on: uvicorn's cycle, transport and loop
+else:
+    _Protocol = object
+
+
+class ConnectionGuard(_Protocol):
+    """The limits above, in front of one of uvicorn's HTTP protocols; see
+    :func:`guarded_protocol`. Both uvicorn protocols (h11, httptools) keep the state read here:
+    ``cycle`` (``more_body``, ``response_started``, ``response_complete``), ``transport``,
+    ``loop`` and ``client``."""
 
     registry: ClassVar[ConnectionRegistry]
 
@@ -275,8 +284,19 @@ def connection_limits(settings: Settings) -> ConnectionLimits:
     )
 
 
-def guarded_protocol(limits: ConnectionLimits) -> type[GuardedH11Protocol]:
+def _http_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's fastest HTTP/1.1 protocol available: httptools, else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools is not installed
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
     """A protocol class for ``uvicorn.Config(http=...)`` with its own registry of ``limits``."""
     return type(
-        "PushAuthH11Protocol", (GuardedH11Protocol,), {"registry": ConnectionRegistry(limits)}
+        "PushAuthHTTPProtocol",
+        (ConnectionGuard, _http_protocol()),
+        {"registry": ConnectionRegistry(limits)},
     )

@@ -84,7 +84,7 @@ def serve(
         # Open event streams never finish by themselves: give them 2 s on shutdown, then close;
         # devices reconnect (and get what is pending) when the server is back.
         timeout_graceful_shutdown=2,
-        # Bounded connections (pushauth_server/connections.py): h11 with pushauth's guard.
+        # Bounded connections (pushauth_server/connections.py): uvicorn's parser, guarded.
         http=guarded_protocol(connection_limits(settings)),
         h11_max_incomplete_event_size=settings.max_header_bytes + 1024,  # the guard's backstop
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
