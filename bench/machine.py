@@ -15,7 +15,6 @@ PACKAGES = (
     "httptools",
     "httpx",
     "sqlalchemy",
-    "aiosqlite",
     "asyncpg",
     "cryptography",
     "msgspec",

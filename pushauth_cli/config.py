@@ -1,35 +1,57 @@
 """Where the CLI's settings come from: flags, then the environment, then ``./.env``.
 
-``pushauth init`` writes ``.env``; every other command reads it (without overriding variables
-already set in the environment), so the server and the CLI agree on the URL and API key.
+``pushauth init`` writes ``.env``; every other command reads it from the **current directory**
+(without overriding variables already set in the environment), so the server and the CLI agree
+on the URL and API key when they run in the same directory.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
-
-from dotenv import dotenv_values, load_dotenv
-
-from pushauth_server.settings import DEFAULT_DATABASE_URL
 
 ENV_FILE = Path(".env")
 DEFAULT_URL = "http://127.0.0.1:8300"
+# The server's default (pushauth_server.settings.DEFAULT_DATABASE_URL), repeated here so that
+# `pushauth --help` need not import the server's settings; a test checks the two agree.
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./pushauth.db"
 
 
 def load_env_file(path: Path = ENV_FILE) -> None:
     if path.is_file():
+        from dotenv import load_dotenv
+
         load_dotenv(path, override=False)
 
 
 def new_api_key() -> str:
     """A fresh relying-party API key: 256 bits from the OS CSPRNG."""
+    import secrets
+
     return "pak_" + secrets.token_urlsafe(32)
 
 
 def env_file_has_api_key(path: Path = ENV_FILE) -> bool:
-    return path.is_file() and bool(dotenv_values(path).get("PUSHAUTH_API_KEY"))
+    if not path.is_file():
+        return False
+    from dotenv import dotenv_values
+
+    return bool(dotenv_values(path).get("PUSHAUTH_API_KEY"))
+
+
+def no_api_key_hint(path: Path = ENV_FILE) -> str:
+    """Why no API key was found, saying where ``.env`` is looked for."""
+    where = path.resolve()
+    found = (
+        f"{where} has no PUSHAUTH_API_KEY"
+        if path.is_file()
+        else f"there is no .env in the current directory ({where.parent})"
+    )
+    return (
+        f"pushauth reads .env from the current directory, and {found}. Run it from the directory "
+        "where you ran `pushauth serve` (or `pushauth init`), or pass --api-key / set "
+        "PUSHAUTH_API_KEY."
+    )
 
 
 def write_env_file(

@@ -1,4 +1,8 @@
-"""Output: human text (and spinners) on stderr with Rich, machine output on stdout."""
+"""Output: tables and JSON on stdout; messages, prompts' context and spinners on stderr.
+
+``pushauth devices | less`` shows the table; ``2>/dev/null`` keeps only the results. Rich turns
+colour off by itself when a stream is not a terminal, and honours NO_COLOR.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-# Rich turns colour off by itself when stderr is not a terminal, and honours NO_COLOR.
+from pushauth_cli.text import visible
+
+out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 _DIGITS = {
@@ -50,6 +56,7 @@ def print_json_line(data: Any) -> None:
 
 
 def fail(message: str, hint: str | None = None) -> None:
-    err.print(f"[bold red]Error:[/] {escape(message)}")
+    """An error on stderr; ``message`` may quote the server, so it is printed visibly escaped."""
+    err.print(f"[bold red]Error:[/] {escape(visible(message))}")
     if hint:
-        err.print(f"[dim]{escape(hint)}[/]")
+        err.print(f"[dim]{escape(visible(hint))}[/]")

@@ -68,6 +68,14 @@ class State:
     store: AccountStore = AccountStore(default_home())
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"pushauth-device {version('pushauth')}")
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
@@ -77,6 +85,12 @@ def main(
             "--home",
             envvar="PUSHAUTH_DEVICE_HOME",
             help="Where this device keeps its accounts (several devices can share a machine).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = None,
 ) -> None:

@@ -51,19 +51,26 @@ class MissingApiKey(ValueError):
     """The server was asked to start without a relying-party API key."""
 
 
-async def _sweep(services: Services) -> None:
-    """Expire challenges whose time is up, forever.
+async def sweep_once(services: Services) -> list[str]:
+    """Expire what is due; returns the ids expired.
 
-    Each sweep first reads when the next pending challenge expires: an idle server (nothing
-    pending, or nothing due yet) opens no write transaction and takes no writer lock.
+    It first reads when the next pending challenge expires: an idle server (nothing pending, or
+    nothing due yet) opens no write transaction and takes no writer lock.
     """
+    expired: list[str] = []
+    due = await services.challenges.next_expiry()
+    if due is not None and due <= now_ms():
+        expired = [challenge.challenge_id for challenge in await services.challenges.expire_due()]
+    await services.device_auth.nonces.prune()
+    return expired
+
+
+async def _sweep(services: Services) -> None:
+    """:func:`sweep_once` every ``expiry_sweep_seconds``, forever."""
     interval = services.settings.expiry_sweep_seconds
     while True:
         try:
-            due = await services.challenges.next_expiry()
-            if due is not None and due <= now_ms():
-                await services.challenges.expire_due()
-            await services.device_auth.nonces.prune()
+            await sweep_once(services)
         except Exception:  # a failed sweep must not stop the next one
             logger.exception("expiry sweep failed")
         await asyncio.sleep(interval)
@@ -75,7 +82,7 @@ def create_app(settings: Settings) -> Litestar:
     api_key = settings.api_key.get_secret_value()
     # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
     settings = settings.model_copy(update={"api_key": None})
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
     channels = channels_plugin(settings)
     services = Services.build(settings, database, Notifier(channels))
     api_key_check = ApiKeyCheck(api_key, services.audit)

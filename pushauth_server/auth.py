@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request
@@ -25,6 +26,8 @@ from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
+from pushauth_server.domain.challenges import store as challenge_store
+from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.nonces import Claim, NonceStore
@@ -104,6 +107,20 @@ class DeviceAuthenticator:
     async def active_credential(self, credential_id: str) -> Credential:
         async with self._db.read() as connection:
             credential = await device_store.get(connection, credential_id)
+        return await self._active(credential, credential_id)
+
+    async def active_credential_and_pending(
+        self, credential_id: str
+    ) -> tuple[Credential, list[Challenge]]:
+        """The active credential and its user's pending challenges, in one read."""
+        async with self._db.read() as connection:
+            found = await challenge_store.credential_and_pending(
+                connection, credential_id, now_ms()
+            )
+        credential, pending = found or (None, [])
+        return await self._active(credential, credential_id), pending
+
+    async def _active(self, credential: Credential | None, credential_id: str) -> Credential:
         if credential is None:
             await self._audit.record(
                 AuditRecord(event=AuditEvent.UNKNOWN_CREDENTIAL, credential_id=credential_id[:64])
@@ -128,7 +145,28 @@ class DeviceAuthenticator:
             )
         return credential
 
-    async def authenticate(self, request: Request[Any, Any, Any]) -> Credential:
+    async def authenticate_with_pending(
+        self, request: Request[Any, Any, Any]
+    ) -> tuple[Credential, list[Challenge]]:
+        """:meth:`authenticate`, reading the user's pending challenges in the same statement."""
+        pending: list[Challenge] = []
+
+        async def load(credential_id: str) -> Credential:
+            credential, found = await self.active_credential_and_pending(credential_id)
+            pending.extend(found)
+            return credential
+
+        return await self.authenticate(request, load=load), pending
+
+    async def authenticate(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        load: Callable[[str], Awaitable[Credential]] | None = None,
+    ) -> Credential:
+        """The active credential whose fresh, unused request proof ``request`` carries.
+
+        ``load``: how to read the active credential (default :meth:`active_credential`)."""
         headers = request.headers
         credential_id = headers.get(CREDENTIAL_HEADER, "")
         timestamp = headers.get(TIMESTAMP_HEADER, "")
@@ -149,7 +187,7 @@ class DeviceAuthenticator:
                 "characters (at least 128 random bits).",
                 field="X-PushAuth-Nonce",
             )
-        credential = await self.active_credential(credential_id)
+        credential = await (load or self.active_credential)(credential_id)
         now = now_ms()
         window_ms = round(self._settings.request_proof_window_seconds * 1000)
         # A proof is fresh only within the window: an old captured proof is worthless.

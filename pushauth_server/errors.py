@@ -21,6 +21,7 @@
     ├── NotFound (404)
     │   ├── ChallengeNotFound             challenge_not_found
     │   ├── CredentialNotFound            credential_not_found
+    │   ├── UserNotFound                  user_not_found
     │   └── RouteNotFound                 route_not_found
     ├── MethodNotAllowed (405)            method_not_allowed
     ├── Conflict (409)
@@ -139,6 +140,12 @@ class CredentialNotFound(NotFound):
     code = "credential_not_found"
 
 
+class UserNotFound(NotFound):
+    """No device was ever enrolled for this user id, and it has no sign-in state."""
+
+    code = "user_not_found"
+
+
 class RouteNotFound(NotFound):
     code = "route_not_found"
 
@@ -244,6 +251,7 @@ __all__ = [
     "UnsupportedMediaType",
     "UnsupportedProtocolVersion",
     "UserLocked",
+    "UserNotFound",
     "WeakPublicKey",
     "WrongAccount",
 ]

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./pushauth.db"
+DEFAULT_DATABASE_URL = "sqlite:///./pushauth.db"
 
 
 class Settings(BaseSettings):
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
-        description="SQLAlchemy async URL: sqlite+aiosqlite:///path.db or "
+        description="SQLAlchemy URL: sqlite:///path.db (sqlite+aiosqlite:// is accepted too) or "
         "postgresql+asyncpg://user@host/db.",
     )
     api_key: SecretStr | None = Field(
@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     )
     expiry_sweep_seconds: float = Field(
         0.5, gt=0, le=60, description="How often pending challenges past their expiry are expired."
+    )
+    sqlite_lock_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How long a SQLite write waits for a lock another process holds, then 503.",
     )
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted.")
 

@@ -2,55 +2,73 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from pushauth_cli.config import DEFAULT_URL, ENV_FILE, env_file_has_api_key, write_env_file
+from pushauth_cli.config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_URL,
+    ENV_FILE,
+    env_file_has_api_key,
+    write_env_file,
+)
+from pushauth_cli.exit_codes import ExitCode
+from pushauth_cli.options import check_url
 from pushauth_cli.render import err, fail
-from pushauth_server.connections import connection_limits, guarded_protocol
-from pushauth_server.settings import DEFAULT_DATABASE_URL
-
-READY_LINE = "pushauth ready on"
 
 
 def init(
-    url: Annotated[str, typer.Option(help="The server URL the CLI will use.")] = DEFAULT_URL,
+    url: Annotated[
+        str,
+        typer.Option(help="The server URL the CLI will use.", metavar="URL", callback=check_url),
+    ] = DEFAULT_URL,
     database_url: Annotated[
-        str, typer.Option(help="SQLAlchemy URL of the server's database.")
+        str, typer.Option(help="SQLAlchemy URL of the server's database.", metavar="URL")
     ] = DEFAULT_DATABASE_URL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing API key.")] = False,
 ) -> None:
-    """Write ./.env with a fresh API key, the server URL and the database path."""
+    """Write ./.env with a fresh API key, the server URL and the database URL.
+
+    The file is written in the current directory, mode 0600; every command reads it from there.
+    """
     if env_file_has_api_key() and not force:
         fail(
-            f"{ENV_FILE} already has an API key.",
+            f"{ENV_FILE.resolve()} already has an API key.",
             "Keep it, or run `pushauth init --force` to replace it (relying parties must update).",
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NOT_DONE)
     write_env_file(url=url, database_url=database_url)
     err.print(f"[green]Wrote {ENV_FILE.resolve()}[/] (mode 0600) with a new API key.")
     err.print("Next: [bold]pushauth serve[/]")
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind (default 8300).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default 127.0.0.1).", metavar="HOST")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to bind (default 8300).", metavar="PORT")
+    ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Database URL (default: SQLite file ./pushauth.db).")
+        str | None,
+        typer.Option(help="Database URL (default: SQLite file ./pushauth.db).", metavar="URL"),
     ] = None,
     public_url: Annotated[
-        str | None, typer.Option(help="The origin devices see, if not http://HOST:PORT.")
+        str | None,
+        typer.Option(help="The origin devices see, if not http://HOST:PORT.", metavar="URL"),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.", metavar="LEVEL")] = "info",
 ) -> None:
-    """Run the pushauth server. On a fresh machine it runs `init` first and says so."""
-    from pushauth_server.app import create_app
-    from pushauth_server.settings import Settings
+    """Run the server, with ./.env and ./pushauth.db in the current directory.
 
+    In a directory without .env it writes one with a new API key (as `init` does) and starts on
+    a new empty database, and says so: run it where your .env is to keep your users and devices.
+    """
     if not os.environ.get("PUSHAUTH_API_KEY"):
         if ENV_FILE.exists():
             # Never rewrite a .env someone configured: its other settings (the public URL, the
@@ -59,18 +77,33 @@ def serve(
                 f"{ENV_FILE.resolve()} exists but sets no PUSHAUTH_API_KEY.",
                 "Add one (`pushauth init --force` writes a fresh .env) or set PUSHAUTH_API_KEY.",
             )
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.NOT_DONE)
         bind_host = host or "127.0.0.1"
         bind_port = port or 8300
         write_env_file(
             url=f"http://{bind_host}:{bind_port}",
-            database_url=database_url or DEFAULT_DATABASE_URL,
+            database_url=database_url
+            or os.environ.get("PUSHAUTH_DATABASE_URL")
+            or DEFAULT_DATABASE_URL,
         )
         err.print(
-            f"[yellow]No API key was configured: wrote {ENV_FILE.resolve()} with a new one "
-            "(as `pushauth init` does).[/]"
+            f"[yellow]No .env in {Path.cwd()}: creating a new one, {ENV_FILE.resolve()}, "
+            "with a new API key (as `pushauth init` does).[/] If you meant to use an existing "
+            "server's data, stop (Ctrl-C) and run `pushauth serve` in its directory."
         )
+
+    import uvicorn
+
+    from pushauth_cli.serving import ReadyServer
+    from pushauth_server.app import create_app
+    from pushauth_server.connections import connection_limits, guarded_protocol
+    from pushauth_server.settings import Settings
+
     settings = Settings.load(host=host, port=port, database_url=database_url, public_url=public_url)
+    new_database = _new_sqlite_file(settings.database_url)
+    if new_database is not None:
+        err.print(f"[yellow]No database at {new_database}: creating a new, empty one.[/]")
+    listening = _bind(settings.host, settings.port)
     app = create_app(settings)
     err.print(
         f"pushauth serving on [bold]http://{settings.host}:{settings.port}[/] "
@@ -89,7 +122,42 @@ def serve(
         h11_max_incomplete_event_size=settings.max_header_bytes + 1024,  # the guard's backstop
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
-    _ReadyServer(config).run()
+    ReadyServer(config).run(sockets=[listening])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a port in use is a clear message with a way out."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(
+                f"Port {port} on {host} is already in use (another `pushauth serve`?).",
+                f"Stop the other server, or pick another port: pushauth serve --port {port + 1} "
+                f"(and set PUSHAUTH_URL=http://{host}:{port + 1} for the CLI).",
+            )
+        else:
+            fail(f"Cannot listen on {host}:{port}: {exc.strerror}.", "Check --host and --port.")
+        raise typer.Exit(ExitCode.NOT_DONE) from None
+    listening.set_inheritable(True)
+    return listening
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names, when it does not exist yet (``None`` otherwise)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database).resolve()
+    return None if path.exists() else path
 
 
 def _safe_url(url: str) -> str:
@@ -97,13 +165,3 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-class _ReadyServer(uvicorn.Server):
-    """uvicorn, saying once that it listens, at any log level (scripts and tests wait for it)."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            host, port = self.config.host, self.config.port
-            err.print(f"{READY_LINE} http://{host}:{port}", soft_wrap=True)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import time
-from contextlib import aclosing
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from pushauth_cli.errors import client_errors
-from pushauth_cli.exit_codes import EXIT_CODES_HELP, ExitCode, for_status
-from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl, Timeout
-from pushauth_cli.render import err, number_panel, print_json
-from pushauth_server.client import ChallengeState, PushAuthClient, calls
+from pushauth_cli.errors import client_errors, require_api_key, run_call
+from pushauth_cli.exit_codes import EXIT_CODES_HELP, ExitCode, for_challenge
+from pushauth_cli.options import DEFAULT_SERVER_URL, ApiKey, Json, ServerUrl, Timeout, UserArg
+from pushauth_cli.render import err, number_panel, out, print_json
+from pushauth_cli.text import visible
+
+if TYPE_CHECKING:
+    from pushauth_server.client import ChallengeState, PushAuthClient
 
 _OUTCOME_TEXT = {
     ("denied", "not_me"): "[bold red]Denied:[/] the user reported they did not start this sign-in.",
@@ -50,6 +52,11 @@ async def _wait(
 
     A stream that ends early (a proxy's idle cut, say) is opened again until ``timeout``.
     """
+    import asyncio
+    from contextlib import aclosing
+
+    from pushauth_server.client import calls
+
     try:
         async with asyncio.timeout(timeout):
             while True:
@@ -70,31 +77,76 @@ def _report(state: ChallengeState, *, json: bool, timed_out: bool) -> None:
         print_json(challenge_json(state, timed_out=timed_out))
     elif state.status == "approved":
         err.print(
-            f"[bold green]Approved[/] by {escape(state.user_id)} on "
-            f"{escape(state.device_name or 'their device')} "
+            f"[bold green]Approved[/] by {escape(visible(state.user_id))} on "
+            f"{escape(visible(state.device_name or 'their device'))} "
             f"in {state.elapsed_ms} ms."
         )
     elif timed_out:
         err.print("[yellow]Timed out[/] waiting for an answer.")
     else:
         key = (state.status, state.reason if state.reason in ("not_me", "wrong_code") else None)
-        err.print(_OUTCOME_TEXT.get(key, f"Challenge is {state.status}."))
+        err.print(_OUTCOME_TEXT.get(key, f"Challenge is {escape(visible(state.status))}."))
 
 
 def _exit_code(state: ChallengeState, timed_out: bool) -> ExitCode:
-    return ExitCode.EXPIRED if timed_out else for_status(state.status)
+    return for_challenge(state.status, timed_out=timed_out)
+
+
+def parse_fields(values: list[str]) -> dict[str, str]:
+    """``--field KEY=VALUE`` (repeatable) as the challenge context's custom fields."""
+    fields: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{visible(value)!r} is not KEY=VALUE", param_hint="--field")
+        if key.strip() in fields:
+            raise typer.BadParameter(f"{visible(key)!r} is given twice", param_hint="--field")
+        fields[key.strip()] = text
+    return fields
+
+
+def check_ip(value: str) -> str:
+    """``--ip``: an IPv4 or IPv6 address (of whoever is signing in), or empty."""
+    if not value:
+        return value
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise typer.BadParameter(f"{visible(value)!r} is not an IP address") from None
 
 
 def signin(
-    user: Annotated[str, typer.Argument(help="The user to sign in, e.g. alice.")],
+    user: UserArg,
     url: ServerUrl = DEFAULT_SERVER_URL,
     api_key: ApiKey = "",
-    action: Annotated[str, typer.Option(help="What is being approved.")] = "signIn",
-    note: Annotated[str, typer.Option(help="A note shown on the device.")] = "",
+    action: Annotated[str, typer.Option(help="What is being approved.", metavar="ACTION")] = (
+        "signIn"
+    ),
+    note: Annotated[str, typer.Option(help="A note shown on the device.", metavar="TEXT")] = "",
+    ip: Annotated[
+        str,
+        typer.Option(
+            "--ip",
+            help="The IP address the sign-in comes from, shown on the device.",
+            callback=check_ip,
+            metavar="ADDRESS",
+        ),
+    ] = "",
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="A custom KEY=VALUE shown on the device (repeatable), e.g. --field "
+            "repo=infra --field env=prod.",
+            metavar="KEY=VALUE",
+        ),
+    ] = None,
     timeout: Timeout = 120.0,
     expires_in: Annotated[
         float | None,
-        typer.Option(help="Challenge lifetime in seconds (server default 120)."),
+        typer.Option(help="Challenge lifetime in seconds (server default 120).", metavar="S"),
     ] = None,
     json: Json = False,
     no_wait: Annotated[
@@ -105,9 +157,18 @@ def signin(
         typer.Option("--replace", help="Cancel the user's pending challenge instead of failing."),
     ] = False,
 ) -> None:
-    """Push a sign-in request to USER's devices, show the number to type, wait for the answer."""
+    """Push a sign-in request to USER's devices and wait for the answer.
+
+    Shows the number to type on the device, then waits (spinner on stderr).
+    """
+    import asyncio
     import platform
     import socket
+
+    from pushauth_server.client import PushAuthClient, calls
+
+    custom = parse_fields(field or [])
+    require_api_key(api_key)
 
     async def run() -> tuple[ChallengeState, bool]:
         async with PushAuthClient(url, api_key=api_key) as client:
@@ -116,6 +177,8 @@ def signin(
                     user_id=user,
                     action=action,
                     note=note,
+                    initiator_ip=ip,
+                    custom=custom,
                     initiator_host=socket.gethostname(),
                     initiator_user_agent=f"pushauth-cli ({platform.system()})",
                     expires_in_seconds=expires_in,
@@ -125,7 +188,8 @@ def signin(
             if no_wait:
                 return created, False
             _show_number(created)
-            with err.status(f"Waiting for {user} to answer on their device…", spinner="dots"):
+            waiting = f"Waiting for {escape(visible(user))} to answer on their device…"
+            with err.status(waiting, spinner="dots"):
                 try:
                     state, timed_out = await _wait(client, created.challenge_id, timeout)
                 except (asyncio.CancelledError, KeyboardInterrupt):
@@ -148,18 +212,19 @@ def signin(
             print_json(challenge_json(state))
         else:
             _show_number(state)
-            err.print(f"Challenge [bold]{state.challenge_id}[/]. Wait for it with:")
-            print(f"  pushauth wait {state.challenge_id}")
+            challenge = escape(visible(state.challenge_id))
+            err.print(f"Challenge [bold]{challenge}[/]. Wait for it with:")
+            print(f"  pushauth wait {visible(state.challenge_id)}")
         return
     _report(state, json=json, timed_out=timed_out)
     raise typer.Exit(_exit_code(state, timed_out))
 
 
-signin.__doc__ = f"{signin.__doc__}\n\n{EXIT_CODES_HELP}"
+signin.__doc__ = f"{inspect.cleandoc(signin.__doc__ or '')}\n\n{EXIT_CODES_HELP}"
 
 
 async def _cancel_quietly(client: PushAuthClient, challenge_id: str) -> ChallengeState | None:
-    from pushauth_server.client import ChallengeNotPending
+    from pushauth_server.client import ChallengeNotPending, calls
 
     try:
         return await client.call(calls.cancel_challenge(challenge_id))
@@ -171,12 +236,12 @@ def _show_number(state: ChallengeState) -> None:
     devices = (
         f" ({state.devices} device{'s' if state.devices != 1 else ''})" if state.devices else ""
     )
-    err.print(f"Approval request sent to [bold]{escape(state.user_id)}[/]{devices}.")
+    err.print(f"Approval request sent to [bold]{escape(visible(state.user_id))}[/]{devices}.")
     if state.number_matching:
         err.print(number_panel(state.verification_code, "Type this number on your device"))
     left = _seconds_left(state)
     if left is not None:
-        err.print(f"[dim]Challenge {state.challenge_id} · expires in {left} s[/]")
+        err.print(f"[dim]Challenge {escape(visible(state.challenge_id))} · expires in {left} s[/]")
 
 
 def _seconds_left(state: ChallengeState) -> int | None:
@@ -189,14 +254,25 @@ def _seconds_left(state: ChallengeState) -> int | None:
     return max(0, round(expires - time.time()))
 
 
+ChallengeArg = Annotated[
+    str,
+    typer.Argument(help="The challenge id (ch_...) printed by signin.", metavar="CHALLENGE_ID"),
+]
+
+
 def wait(
-    challenge_id: Annotated[str, typer.Argument(help="The challenge id printed by signin.")],
+    challenge_id: ChallengeArg,
     url: ServerUrl = DEFAULT_SERVER_URL,
     api_key: ApiKey = "",
     timeout: Timeout = 120.0,
     json: Json = False,
 ) -> None:
     """Wait for a challenge made with `signin --no-wait` to be answered."""
+    import asyncio
+
+    from pushauth_server.client import PushAuthClient
+
+    require_api_key(api_key)
 
     async def run() -> tuple[ChallengeState, bool]:
         async with PushAuthClient(url, api_key=api_key) as client:
@@ -213,4 +289,27 @@ def wait(
     raise typer.Exit(_exit_code(state, timed_out))
 
 
-wait.__doc__ = f"{wait.__doc__}\n\n{EXIT_CODES_HELP}"
+wait.__doc__ = f"{inspect.cleandoc(wait.__doc__ or '')}\n\n{EXIT_CODES_HELP}"
+
+
+def cancel(
+    challenge_id: ChallengeArg,
+    url: ServerUrl = DEFAULT_SERVER_URL,
+    api_key: ApiKey = "",
+    json: Json = False,
+) -> None:
+    """Cancel a pending challenge: it leaves the user's devices at once.
+
+    Exits 0 when it was cancelled; 5 when it was already answered, expired or cancelled (the
+    message says which).
+    """
+    from pushauth_server.client import calls
+
+    state = run_call(url, api_key, calls.cancel_challenge(challenge_id))
+    if json:
+        print_json(challenge_json(state))
+        return
+    out.print(
+        f"[yellow]Cancelled[/] challenge {escape(visible(state.challenge_id))} "
+        f"for {escape(visible(state.user_id))}."
+    )

@@ -26,6 +26,7 @@ from pushauth_server.client.models import (
     ResponseResult,
     ServerInfo,
     StreamEvent,
+    UserSummary,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "StreamEvent",
     "Unauthorized",
     "UnexpectedResponse",
+    "UserSummary",
     "calls",
     "enrollment_proof",
 ]

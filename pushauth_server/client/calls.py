@@ -19,6 +19,7 @@ from pushauth_server.client.models import (
     Registration,
     ResponseResult,
     ServerInfo,
+    UserSummary,
 )
 
 T = TypeVar("T")
@@ -129,6 +130,35 @@ def list_devices(user_id: str) -> Call[list[Device]]:
         path=f"/v1/users/{_seg(user_id)}/devices",
         auth="api_key",
         parse=lambda data: [Device.from_json(item) for item in data],
+    )
+
+
+def list_all_devices() -> Call[list[Device]]:
+    """Every user's devices, by user then enrollment time."""
+    return Call(
+        method="GET",
+        path="/v1/devices",
+        auth="api_key",
+        parse=lambda data: [Device.from_json(item) for item in data],
+    )
+
+
+def get_device(credential_id: str) -> Call[Device]:
+    return Call(
+        method="GET",
+        path=f"/v1/devices/{_seg(credential_id)}",
+        auth="api_key",
+        parse=Device.from_json,
+    )
+
+
+def list_users() -> Call[list[UserSummary]]:
+    """The users who have, or had, an enrolled device."""
+    return Call(
+        method="GET",
+        path="/v1/users",
+        auth="api_key",
+        parse=lambda data: [UserSummary.from_json(item) for item in data],
     )
 
 

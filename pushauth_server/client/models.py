@@ -115,6 +115,25 @@ class Device:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class UserSummary:
+    """A user the server knows: one who has, or had, an enrolled device."""
+
+    user_id: str
+    active_devices: int
+    revoked_devices: int
+    last_used_at: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UserSummary:
+        return cls(
+            user_id=data["user_id"],
+            active_devices=int(data["active_devices"]),
+            revoked_devices=int(data["revoked_devices"]),
+            last_used_at=data.get("last_used_at"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PendingChallenge:
     """A challenge as a device sees it: what to show and what to sign. Never the code."""
 

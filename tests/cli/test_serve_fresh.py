@@ -29,8 +29,10 @@ def test_serve_with_nothing_configured_runs_init_first(tmp_path: Path) -> None:
             said.append(line)
             if READY_LINE in line:
                 break
-        output = "".join(said)
-        assert "No API key was configured" in output
+        output = " ".join("".join(said).split())  # long lines wrap at the terminal width
+        # Run in the wrong directory, it must say it starts afresh, and where.
+        assert f"No .env in {tmp_path}: creating a new one, {tmp_path / '.env'}" in output
+        assert f"No database at {tmp_path / 'pushauth.db'}: creating a new, empty one" in output
         env_file = (tmp_path / ".env").read_text()
         assert "PUSHAUTH_API_KEY=" in env_file
         assert (tmp_path / "pushauth.db").exists()
@@ -60,6 +62,6 @@ def test_serve_never_rewrites_a_configured_env_file(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 7
     assert "sets no PUSHAUTH_API_KEY" in result.stderr
     assert env_file.read_text() == "PUSHAUTH_PUBLIC_URL=https://push.example.com\n"

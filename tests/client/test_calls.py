@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -35,51 +36,76 @@ PENDING = PendingChallenge(
 )
 
 
-def all_calls() -> list[calls.Call[Any]]:
-    return [
-        calls.health(),
-        calls.issue_enrollment_token("alice"),
-        calls.create_challenge(user_id="alice"),
-        calls.get_challenge("ch_1"),
-        calls.wait_challenge("ch_1", 5),
-        calls.cancel_challenge("ch_1"),
-        calls.list_devices("alice"),
-        calls.revoke_device("cr_1"),
-        calls.register(token="t", public_key="k", device_name="d", signature="s"),
-        calls.pending_challenges(),
-        calls.respond("ch_1", {}),
-    ]
+def examples() -> dict[str, calls.Call[Any]]:
+    """One example of every call the client makes, by the name of the function that builds it."""
+    return {
+        "health": calls.health(),
+        "issue_enrollment_token": calls.issue_enrollment_token("alice"),
+        "create_challenge": calls.create_challenge(user_id="alice"),
+        "get_challenge": calls.get_challenge("ch_1"),
+        "wait_challenge": calls.wait_challenge("ch_1", 5),
+        "cancel_challenge": calls.cancel_challenge("ch_1"),
+        "list_devices": calls.list_devices("alice"),
+        "list_all_devices": calls.list_all_devices(),
+        "get_device": calls.get_device("cr_1"),
+        "list_users": calls.list_users(),
+        "revoke_device": calls.revoke_device("cr_1"),
+        "register": calls.register(token="t", public_key="k", device_name="d", signature="s"),
+        "pending_challenges": calls.pending_challenges(),
+        "revoke_self": calls.revoke_self(),
+        "respond": calls.respond("ch_1", {}),
+        "user_state": calls.user_state("alice"),
+        "unlock_user": calls.unlock_user("alice"),
+        "audit_events": calls.audit_events(user_id="alice", since_ms=1, after_id=2),
+        "verify_audit": calls.verify_audit(),
+    }
+
+
+STREAM_PATHS = {
+    "challenge_events_path": calls.challenge_events_path("ch_1"),
+    "DEVICE_STREAM_PATH": calls.DEVICE_STREAM_PATH,
+    "AUDIT_STREAM_PATH": calls.AUDIT_STREAM_PATH,
+}
+
+
+def call_factories() -> set[str]:
+    """Every public function of ``calls`` that builds a :class:`Call`."""
+    return {
+        name
+        for name, value in vars(calls).items()
+        if inspect.isfunction(value)
+        and value.__module__ == calls.__name__
+        and not name.startswith("_")
+        and str(inspect.signature(value).return_annotation).startswith("Call[")
+    }
+
+
+def test_every_call_has_an_example() -> None:
+    # A new call without an example here would escape the route and credential checks below.
+    assert set(examples()) == call_factories()
 
 
 @pytest.mark.parametrize(
-    ("call", "method", "path", "auth"),
+    "build",
     [
-        (calls.health(), "GET", "/health", "none"),
-        (calls.issue_enrollment_token("alice"), "POST", "/v1/enrollment-tokens", "api_key"),
-        (calls.create_challenge(user_id="alice"), "POST", "/v1/challenges", "api_key"),
-        (calls.get_challenge(ODD), "GET", f"/v1/challenges/{ODD_ESCAPED}", "api_key"),
-        (calls.wait_challenge(ODD, 5), "GET", f"/v1/challenges/{ODD_ESCAPED}/wait", "api_key"),
-        (calls.cancel_challenge(ODD), "POST", f"/v1/challenges/{ODD_ESCAPED}/cancel", "api_key"),
-        (calls.list_devices(ODD), "GET", f"/v1/users/{ODD_ESCAPED}/devices", "api_key"),
-        (calls.revoke_device(ODD), "POST", f"/v1/devices/{ODD_ESCAPED}/revoke", "api_key"),
-        (
-            calls.register(token="t", public_key="k", device_name="d", signature="s"),
-            "POST",
-            "/v1/device/register",
-            "none",
-        ),
-        (calls.pending_challenges(), "GET", "/v1/device/challenges", "device"),
-        (calls.respond(ODD, {}), "POST", f"/v1/device/challenges/{ODD_ESCAPED}/response", "none"),
+        calls.get_challenge,
+        lambda v: calls.wait_challenge(v, 5),
+        calls.cancel_challenge,
+        calls.list_devices,
+        calls.get_device,
+        calls.revoke_device,
+        lambda v: calls.respond(v, {}),
+        calls.user_state,
+        calls.unlock_user,
+        calls.challenge_events_path,
     ],
-    ids=lambda v: v if isinstance(v, str) else None,
 )
-def test_call_shapes(call: calls.Call[Any], method: str, path: str, auth: str) -> None:
-    assert (call.method, call.path, call.auth) == (method, path, auth)
-
-
-def test_paths_for_streams() -> None:
-    assert calls.challenge_events_path(ODD) == f"/v1/challenges/{ODD_ESCAPED}/events"
-    assert calls.DEVICE_STREAM_PATH == "/v1/device/stream"
+def test_ids_in_paths_are_escaped(build: Any) -> None:
+    # An id with "/" or "?" must stay one path segment, never reach another route.
+    built = build(ODD)
+    path = built if isinstance(built, str) else built.path
+    assert ODD_ESCAPED in path
+    assert ODD not in path
 
 
 def test_wait_sends_its_timeout() -> None:
@@ -151,14 +177,34 @@ def test_proof_headers_are_fresh_each_time() -> None:
     }
 
 
-async def test_every_call_is_a_route_the_server_serves(harness: Harness) -> None:
+def _served(harness: Harness) -> list[tuple[str, re.Pattern[str]]]:
     served: list[tuple[str, re.Pattern[str]]] = []
     for route in harness.app.routes:
         if isinstance(route, HTTPRoute):
             pattern = re.sub(r"\{\w+:\w+\}", "[^/]+", route.path)
             methods = {m for handler in route.route_handlers for m in handler.http_methods}
             served.extend((method, re.compile(pattern + "$")) for method in methods)
-    for call in all_calls():
+    return served
+
+
+async def test_every_call_is_a_route_the_server_serves(harness: Harness) -> None:
+    served = _served(harness)
+    wanted = [(c.method, c.path) for c in examples().values()]
+    wanted += [("GET", path) for path in STREAM_PATHS.values()]
+    for method, path in wanted:
         assert any(
-            method == call.method and pattern.match(call.path) for method, pattern in served
-        ), f"{call.method} {call.path} is not served"
+            method == served_method and pattern.match(path) for served_method, pattern in served
+        ), f"{method} {path} is not served"
+
+
+async def test_calls_that_need_credentials_are_refused_without_them(harness: Harness) -> None:
+    # Each call's `auth` must be what the server demands: sent bare, an api_key or device call
+    # is refused with 401, and a call marked "none" is not.
+    for name, call in examples().items():
+        response = await harness.client.request(
+            call.method, call.path, json=call.json, params=dict(call.params) or None
+        )
+        if call.auth == "none":
+            assert response.status_code != 401, (name, response.text)
+        else:
+            assert response.status_code == 401, (name, response.status_code, response.text)

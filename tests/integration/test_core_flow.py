@@ -200,4 +200,4 @@ def test_device_names_are_shown_as_text_not_markup(commands: Commands, tmp_path:
     assert name in waited.stderr
     listed = commands.pushauth("devices", "jo")
     assert listed.returncode == 0, listed.stderr
-    assert "[work]" in listed.stderr
+    assert "[work]" in listed.stdout

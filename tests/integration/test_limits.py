@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,15 @@ from tests.integration.helpers import (
     watching,
 )
 from tests.support.processes import Commands
+
+LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:")
+
+
+def assert_local_time_once(said: str) -> None:
+    """The time a refusal lasts is said once, in local time to the second (not UTC ISO)."""
+    assert len(LOCAL_TIME.findall(said)) == 1, said
+    assert not ISO_TIME.search(said), said
 
 
 def _cancel(commands: Commands, challenge_id: str) -> None:
@@ -69,7 +79,7 @@ def test_sixth_challenge_in_the_window_is_refused_and_reaches_no_device(
         refused = commands.pushauth("signin", "quinn", "--json", "--no-wait")
         assert refused.returncode == 5
         assert "rate_limited" in refused.stderr
-        assert "Refused until" in refused.stderr
+        assert_local_time_once(refused.stderr)
         assert refused.stdout == ""
         assert _challenge_rows(commands, "quinn") == 5  # nothing was created
 
@@ -110,7 +120,7 @@ def test_three_denials_lock_push_signin(commands: Commands, tmp_path: Path) -> N
     locked = commands.pushauth("signin", "sam", "--json")
     assert locked.returncode == 5
     assert "user_locked" in locked.stderr
-    assert "Refused until" in locked.stderr
+    assert_local_time_once(locked.stderr)
     state = json.loads(commands.pushauth("status", "sam", "--json").stdout)
     assert state["locked"] is True
     assert state["locked_reason"] == "failures"

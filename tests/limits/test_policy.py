@@ -15,9 +15,9 @@ from pushauth_server.domain.limits.policy import (
     window_since,
 )
 from pushauth_server.protocol import ChallengeStatus
-from pushauth_server.settings import Settings
+from tests.support.settings import TestSettings
 
-SETTINGS = Settings(api_key="k")
+SETTINGS = TestSettings(api_key="k")
 NOW = 1_800_000_000_000
 FRESH = LimitState(user_id="alice")
 

@@ -24,6 +24,7 @@ from pushauth_server.protocol import generate_private_key
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database, tables
+from tests.support.settings import TestSettings
 
 API_KEY = "pak_unit-" + "k" * 40
 _users = itertools.count()
@@ -143,7 +144,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "expiry_sweep_seconds": 60,  # the first sweep runs at start-up, then none in a test
     }
     values.update(overrides)
-    return Settings(**values)
+    return TestSettings(**values)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pushauth_server.app import create_app
 from pushauth_server.auth import ApiKeyCheck
 from pushauth_server.clock import sha256_hex
 from pushauth_server.services import Services
-from pushauth_server.settings import Settings
+from tests.support.settings import TestSettings
 
 KEY = "pak_the-secret-key-" + "x" * 30
 
@@ -39,7 +39,7 @@ def _reachable_strings(root: object) -> set[str]:
 
 
 def test_the_app_holds_the_hash_not_the_key(tmp_path: Path) -> None:
-    settings = Settings(api_key=KEY, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    settings = TestSettings(api_key=KEY, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     app = create_app(settings)
     services: Services = app.state["services"]
     assert services.settings.api_key is None

@@ -117,3 +117,18 @@ async def test_forged_or_corrupt_audit_rows_are_reported_not_fatal(
         )
     problems = await _verify(stack)
     assert len([p for p in problems if p.challenge_id == challenge.challenge_id]) == 1
+
+
+async def test_each_signed_response_is_counted_once(stack: Stack) -> None:
+    # A challenge's row and its audit event carry the same signed answer: one response, not two.
+    async with stack.database.read() as connection:
+        before, _ = await audit_store.verify_receipts(connection, ORIGIN)
+    for decision in ("approve", "deny", "approve"):
+        user = fresh_user()
+        device = await enroll(stack.services, user)
+        challenge = await create(stack.services, user)
+        await respond(stack.services, device, challenge, decision=decision)
+    async with stack.database.read() as connection:
+        checked, problems = await audit_store.verify_receipts(connection, ORIGIN)
+    assert problems == []
+    assert checked - before == 3

@@ -14,7 +14,6 @@ from pushauth_server.domain.challenges import store as challenge_store
 from pushauth_server.domain.limits.policy import LimitState, check_create
 from pushauth_server.http_errors import translate
 from pushauth_server.protocol import ChallengeStatus
-from pushauth_server.settings import Settings
 from tests.server.conftest import Harness, assert_error, fresh_user
 from tests.server.test_storage import (  # noqa: F401 - database and stack are fixtures
     Stack,
@@ -24,6 +23,7 @@ from tests.server.test_storage import (  # noqa: F401 - database and stack are f
     respond,
     stack,
 )
+from tests.support.settings import TestSettings
 
 
 async def test_control_characters_in_ids_and_names_are_refused(harness: Harness) -> None:
@@ -61,7 +61,7 @@ def test_database_errors_that_are_not_bugs_are_not_500s() -> None:
 
 
 def test_the_rate_limit_delay_never_overflows() -> None:
-    settings = Settings(api_key="k")
+    settings = TestSettings(api_key="k")
     state = replace(LimitState(user_id="a"), rate_strikes=5000)
     refusal = check_create(
         state, recent=99, pending=0, replace_pending=False, now_ms=0, settings=settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from pushauth_server.app import MissingApiKey, create_app
 from pushauth_server.settings import Settings
+from tests.support.settings import TestSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,3 +109,29 @@ def test_api_key_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.api_key is not None
     assert settings.api_key.get_secret_value() == "pak_very-secret"
     assert "pak_very-secret" not in repr(settings)
+
+
+def test_test_settings_read_neither_the_environment_nor_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # What every other test builds its settings with: a developer's PUSHAUTH_* variables or a
+    # .env in the directory pytest runs from must change nothing.
+    monkeypatch.setenv("PUSHAUTH_PORT", "1")
+    (tmp_path / ".env").write_text("PUSHAUTH_VERIFICATION_CODE_DIGITS=8\n")
+    assert Settings().port == 1  # (the real Settings does read them)
+    assert Settings().verification_code_digits == 8
+    isolated = TestSettings(api_key="k")
+    assert isolated.port == 8300
+    assert isolated.verification_code_digits == 6
+    assert TestSettings(port=9).port == 9
+
+
+def test_no_other_test_builds_settings_from_the_environment() -> None:
+    tests = Path(__file__).resolve().parents[1]
+    allowed = {Path(__file__).resolve(), tests / "support" / "settings.py"}
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if path.resolve() not in allowed and re.search(r"(?<![\w.])Settings\(", path.read_text())
+    ]
+    assert offenders == []

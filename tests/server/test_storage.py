@@ -41,10 +41,10 @@ from pushauth_server.protocol import (
 )
 from pushauth_server.realtime import Notifier
 from pushauth_server.services import Services
-from pushauth_server.settings import Settings
 from pushauth_server.storage import Database, tables
 from tests.conftest import POSTGRES_URL
 from tests.server.conftest import API_KEY, fresh_user
+from tests.support.settings import TestSettings
 
 ORIGIN = "https://auth.example.test"
 
@@ -107,11 +107,8 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(database: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
-    for name in list(os.environ):
-        if name.startswith("PUSHAUTH_"):
-            monkeypatch.delenv(name)
-    config = Settings(api_key=API_KEY, database_url=database.url, public_url=ORIGIN, _env_file=None)  # type: ignore[call-arg]
+async def stack(database: Database) -> AsyncIterator[Stack]:
+    config = TestSettings(api_key=API_KEY, database_url=database.url, public_url=ORIGIN)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
     async with channels:
         notifier = RecordingNotifier(channels)

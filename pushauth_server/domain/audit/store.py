@@ -118,6 +118,9 @@ async def verify_receipts(connection: Connection, origin: str) -> tuple[int, lis
     Every approved or denied challenge must carry a device signature that verifies and whose
     decision and typed code, judged again, give the recorded outcome; so must every approved,
     denied or reported row of the audit trail. Rows that cannot be read are reported, not fatal.
+
+    The count is of signed responses, each once: a challenge's row and its audit event carry the
+    same answer, so they count as one.
     """
     keys = {
         row.credential_id: row.public_key
@@ -127,13 +130,13 @@ async def verify_receipts(connection: Connection, origin: str) -> tuple[int, lis
     }
     problems: list[Problem] = []
     problem: str | None
-    checked = 0
+    responses: set[str] = set()  # one key per signed response: its challenge id
     answered: dict[str, Challenge] = {}
     rows = await connection.execute(
         select(challenges).where(challenges.c.status.in_(["approved", "denied"]))
     )
     for row in rows:
-        checked += 1
+        responses.add(f"challenge {row.challenge_id}")
         where = f"challenge {row.challenge_id}"
         try:
             challenge = Challenge.from_row(row)
@@ -157,8 +160,8 @@ async def verify_receipts(connection: Connection, origin: str) -> tuple[int, lis
         )
     )
     for row in rows:
-        checked += 1
         where = f"audit event {row.event_id}"
+        responses.add(f"challenge {row.challenge_id}" if row.challenge_id else where)
         try:
             record = AuditRecord.from_row(row)
         except (ValueError, TypeError, KeyError):
@@ -176,4 +179,4 @@ async def verify_receipts(connection: Connection, origin: str) -> tuple[int, lis
             )
         if problem:
             problems.append(Problem(where=where, challenge_id=record.challenge_id, problem=problem))
-    return checked, problems
+    return len(responses), problems

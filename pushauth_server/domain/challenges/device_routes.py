@@ -35,8 +35,7 @@ class DeviceChallengeController(Controller):
     async def pending(
         self, request: Request[Any, Any, Any], services: ServicesDep
     ) -> list[DeviceChallengeOut]:
-        credential = await services.device_auth.authenticate(request)
-        pending = await services.challenges.pending_for_user(credential.user_id)
+        _, pending = await services.device_auth.authenticate_with_pending(request)
         return [device_challenge_out(challenge) for challenge in pending]
 
     @get(
@@ -61,13 +60,15 @@ class DeviceChallengeController(Controller):
                     # Revoked between the proof check and the subscription? Its event is gone:
                     # check again now that nothing more can be missed.
                     try:
-                        await services.device_auth.active_credential(credential_id)
+                        _, pending = await services.device_auth.active_credential_and_pending(
+                            credential_id
+                        )
                     except errors.CredentialRevoked:
                         revoked = events.RevokedEvent(credential_id=credential_id)
                         yield sse.frame("revoked", events.encode(revoked))
                         return
                     sent: set[str] = set()
-                    for challenge in await services.challenges.pending_for_user(credential.user_id):
+                    for challenge in pending:
                         sent.add(challenge.challenge_id)
                         yield sse.frame(
                             "challenge", events.encode(events.challenge_event(challenge))

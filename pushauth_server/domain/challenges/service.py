@@ -179,12 +179,9 @@ class ChallengeService:
                                 connection, old, replaced_by=challenge.challenge_id, state=state
                             )
                         )
-                await store.add(connection, challenge)
-                records.append(
-                    await audit_log.append(
-                        connection, _record(AuditEvent.CHALLENGE_CREATED, challenge)
-                    )
-                )
+                created = _record(AuditEvent.CHALLENGE_CREATED, challenge)
+                event_id = await store.add_with_audit(connection, challenge, created.to_row())
+                records.append(replace(created, event_id=event_id))
         await self._audit.publish(records)
         if refusal is not None:
             raise refusal.error

@@ -29,7 +29,7 @@ from pushauth_server.domain.devices.models import Credential
 from pushauth_server.domain.limits.policy import LimitState
 from pushauth_server.protocol import ChallengeStatus
 from pushauth_server.storage import Connection
-from pushauth_server.storage.tables import challenges, credentials, user_limits
+from pushauth_server.storage.tables import audit_events, challenges, credentials, user_limits
 
 PENDING = ChallengeStatus.PENDING.value
 APPROVED = ChallengeStatus.APPROVED.value
@@ -52,6 +52,7 @@ _COUNT_SINCE = select(func.count()).where(
     _C.user_id == bindparam("user_id"), _C.created_at_ms >= bindparam("since_ms")
 )
 _INSERT = insert(challenges)
+_INSERT_AUDIT = insert(audit_events).returning(audit_events.c.event_id)
 
 # --- creating: one read for every rule ----------------------------------------------------------
 
@@ -147,6 +148,46 @@ async def add(connection: Connection, challenge: Challenge) -> None:
     await connection.execute(_INSERT, challenge.to_row())
 
 
+# PostgreSQL takes the new challenge and its audit row in one statement (a data-modifying CTE);
+# SQLite, which has none, in two.
+_CHALLENGE_COLUMNS = tuple(c.name for c in challenges.c)
+_AUDIT_COLUMNS = tuple(c.name for c in audit_events.c if c.name != "event_id")
+_new = (
+    insert(challenges)
+    .values(
+        {name: bindparam(f"c_{name}", type_=challenges.c[name].type) for name in _CHALLENGE_COLUMNS}
+    )
+    .returning(_C.challenge_id)
+    .cte("new_challenge")
+)
+_INSERT_WITH_AUDIT = (
+    insert(audit_events)
+    .from_select(
+        list(_AUDIT_COLUMNS),
+        select(
+            *(
+                bindparam(f"a_{name}", type_=audit_events.c[name].type).label(name)
+                for name in _AUDIT_COLUMNS
+            )
+        ).select_from(_new),
+    )
+    .returning(audit_events.c.event_id)
+)
+
+
+async def add_with_audit(
+    connection: Connection, challenge: Challenge, audit_row: dict[str, Any]
+) -> int:
+    """Insert ``challenge`` and its audit row (``AuditRecord.to_row()``); returns the row's id."""
+    if connection.dialect.name != "postgresql":
+        await add(connection, challenge)
+        result = await connection.execute(_INSERT_AUDIT, audit_row)
+        return int(result.scalar_one())
+    parameters = {f"c_{name}": value for name, value in challenge.to_row().items()}
+    parameters.update({f"a_{name}": audit_row[name] for name in _AUDIT_COLUMNS})
+    return int((await connection.execute(_INSERT_WITH_AUDIT, parameters)).scalar_one())
+
+
 async def get(connection: Connection, challenge_id: str) -> Challenge | None:
     row = (await connection.execute(_GET, {"challenge_id": challenge_id})).first()
     return Challenge.from_row(row) if row else None
@@ -194,6 +235,42 @@ async def get_with_device(
 ) -> tuple[Challenge, str | None] | None:
     row = (await connection.execute(_WITH_DEVICE, {"challenge_id": challenge_id})).first()
     return (Challenge.from_row(row), row.device_name) if row else None
+
+
+# --- a device's view: its credential and its user's pending challenges, in one read -------------
+
+_CREDENTIAL_AND_PENDING = (
+    select(*(credentials.c[name].label(f"cr_{name}") for name in _CREDENTIAL_FIELDS), challenges)
+    .select_from(
+        credentials.outerjoin(
+            challenges,
+            and_(
+                _C.user_id == credentials.c.user_id,
+                _C.status == PENDING,
+                _C.expires_at_ms > bindparam("now_ms"),
+            ),
+        )
+    )
+    .where(credentials.c.credential_id == bindparam("credential_id"))
+    .order_by(_C.created_at_ms)
+)
+
+
+async def credential_and_pending(
+    connection: Connection, credential_id: str, now_ms: int
+) -> tuple[Credential, list[Challenge]] | None:
+    """The credential and its user's pending challenges (oldest first); None: no credential."""
+    rows = (
+        await connection.execute(
+            _CREDENTIAL_AND_PENDING, {"credential_id": credential_id, "now_ms": now_ms}
+        )
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    credential = Credential(**{name: getattr(first, f"cr_{name}") for name in _CREDENTIAL_FIELDS})
+    pending = [Challenge.from_row(row) for row in rows if row.challenge_id is not None]
+    return credential, pending
 
 
 # --- answering: one read, one compare-and-set ---------------------------------------------------

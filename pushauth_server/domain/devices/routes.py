@@ -1,4 +1,4 @@
-"""Relying-party routes for a user's devices: list and revoke."""
+"""Relying-party routes for users and their devices: list, look up and revoke."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pushauth_server.services import ServicesDep
 UserIdParam = Annotated[
     str, Parameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 ]
+
+CredentialIdParam = Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class DeviceOut(Struct, kw_only=True):
@@ -37,6 +39,13 @@ def device_out(credential: Credential) -> DeviceOut:
         last_used_at=iso(credential.last_used_at_ms),
         revoked_at=iso(credential.revoked_at_ms),
     )
+
+
+class UserOut(Struct, kw_only=True):
+    user_id: str
+    active_devices: int
+    revoked_devices: int
+    last_used_at: str | None
 
 
 class DeviceSelfController(Controller):
@@ -62,6 +71,28 @@ class DevicesController(Controller):
     tags = ["relying party"]
     security = [{"ApiKey": []}]
 
+    @get("/users", summary="List the users who have, or had, an enrolled device")
+    async def list_users(self, services: ServicesDep) -> list[UserOut]:
+        return [
+            UserOut(
+                user_id=user.user_id,
+                active_devices=user.active_devices,
+                revoked_devices=user.revoked_devices,
+                last_used_at=iso(user.last_used_at_ms),
+            )
+            for user in await services.devices.users()
+        ]
+
+    @get("/devices", summary="List every user's devices")
+    async def list_all_devices(self, services: ServicesDep) -> list[DeviceOut]:
+        return [device_out(c) for c in await services.devices.list_all()]
+
+    @get("/devices/{credential_id:str}", summary="One device, by credential id")
+    async def get_device(
+        self, credential_id: CredentialIdParam, services: ServicesDep
+    ) -> DeviceOut:
+        return device_out(await services.devices.get(credential_id))
+
     @get("/users/{user_id:str}/devices", summary="List a user's devices")
     async def list_devices(self, user_id: UserIdParam, services: ServicesDep) -> list[DeviceOut]:
         return [device_out(c) for c in await services.devices.list_for_user(user_id)]
@@ -69,7 +100,7 @@ class DevicesController(Controller):
     @post("/devices/{credential_id:str}/revoke", status_code=200, summary="Revoke a device now")
     async def revoke(
         self,
-        credential_id: Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+        credential_id: CredentialIdParam,
         services: ServicesDep,
     ) -> DeviceOut:
         return device_out(await services.devices.revoke(credential_id))

@@ -26,6 +26,14 @@ class DeviceService:
         async with self._db.read() as connection:
             return await store.for_user(connection, user_id)
 
+    async def list_all(self) -> list[Credential]:
+        async with self._db.read() as connection:
+            return await store.all_devices(connection)
+
+    async def users(self) -> list[store.UserSummary]:
+        async with self._db.read() as connection:
+            return await store.users(connection)
+
     async def get(self, credential_id: str) -> Credential:
         async with self._db.read() as connection:
             credential = await store.get(connection, credential_id)

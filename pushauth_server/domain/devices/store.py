@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, func, select, update
 
 from pushauth_server.domain.devices.models import Credential
@@ -25,6 +27,7 @@ _FOR_USER = (
     .where(credentials.c.user_id == bindparam("user_id"))
     .order_by(credentials.c.created_at_ms)
 )
+_ALL = select(*_COLUMNS).order_by(credentials.c.user_id, credentials.c.created_at_ms)
 _COUNT_ACTIVE = select(func.count()).where(
     credentials.c.user_id == bindparam("user_id"), credentials.c.revoked_at_ms.is_(None)
 )
@@ -38,6 +41,51 @@ async def get(connection: Connection, credential_id: str) -> Credential | None:
 async def for_user(connection: Connection, user_id: str) -> list[Credential]:
     rows = await connection.execute(_FOR_USER, {"user_id": user_id})
     return [Credential.from_row(row) for row in rows]
+
+
+async def all_devices(connection: Connection) -> list[Credential]:
+    rows = await connection.execute(_ALL)
+    return [Credential.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserSummary:
+    """A user the server knows: one who has, or had, an enrolled device."""
+
+    user_id: str
+    active_devices: int
+    revoked_devices: int
+    last_used_at_ms: int | None
+
+
+async def users(connection: Connection) -> list[UserSummary]:
+    devices = select(credentials.c.user_id, credentials.c.revoked_at_ms, _LAST_USED).subquery()
+    active = func.count().filter(devices.c.revoked_at_ms.is_(None))
+    rows = await connection.execute(
+        select(
+            devices.c.user_id,
+            active.label("active"),
+            func.count().label("total"),
+            func.max(devices.c.last_used_at_ms).label("last_used"),
+        )
+        .group_by(devices.c.user_id)
+        .order_by(devices.c.user_id)
+    )
+    return [
+        UserSummary(
+            user_id=row.user_id,
+            active_devices=int(row.active),
+            revoked_devices=int(row.total) - int(row.active),
+            last_used_at_ms=row.last_used,
+        )
+        for row in rows
+    ]
+
+
+async def has_any(connection: Connection, user_id: str) -> bool:
+    """Whether any device, active or revoked, was ever enrolled for ``user_id``."""
+    query = select(credentials.c.credential_id).where(credentials.c.user_id == user_id).limit(1)
+    return (await connection.execute(query)).first() is not None
 
 
 async def count_active(connection: Connection, user_id: str) -> int:

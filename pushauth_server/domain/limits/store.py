@@ -48,6 +48,10 @@ async def get(connection: Connection, user_id: str) -> LimitState:
     return LimitState(user_id=user_id) if row is None else _state(row)
 
 
+async def exists(connection: Connection, user_id: str) -> bool:
+    return (await connection.execute(_SELECT, {"user_id": user_id})).first() is not None
+
+
 async def save(connection: Connection, state: LimitState) -> None:
     """Write ``state`` (one upsert: the row may not exist yet)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
