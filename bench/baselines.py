@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.flows import FlowResult
@@ -28,9 +29,14 @@ from pushauth_server.client import (
 
 
 async def health_floor(
-    rps: list[PushAuthClient], *, seconds: float, round_trips: int
+    rps: list[PushAuthClient],
+    *,
+    seconds: float,
+    round_trips: int,
+    server_cpu: Callable[[], float],
 ) -> dict[str, object]:
-    """Requests per second with every client calling at once, and latency one at a time."""
+    """Requests per second with every client calling at once, latency one at a time, and the
+    server's CPU time per request (the unit the cost of a flow is compared with)."""
     rp = rps[0]
     for _ in range(min(50, round_trips)):  # warm the connection
         await rp.call(calls.health())
@@ -41,6 +47,7 @@ async def health_floor(
         latencies.append((time.perf_counter() - started) * 1000)
 
     done = 0
+    cpu_before = server_cpu()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -52,11 +59,13 @@ async def health_floor(
 
     await asyncio.gather(*(loop(client) for client in rps))
     elapsed = time.perf_counter() - started
+    cpu = server_cpu() - cpu_before
     return {
         "concurrency": len(rps),
         "requests": done,
         "seconds": round(elapsed, 3),
         "requests_per_second": round(done / elapsed, 1),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(done, 1), 4),
         "round_trip_ms": summary(latencies),
     }
 

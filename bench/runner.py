@@ -102,6 +102,7 @@ async def _measure(
             rps[: config.health_concurrency],
             seconds=config.health_seconds,
             round_trips=config.health_round_trips,
+            server_cpu=server.cpu_seconds,
         )
 
         progress(f"enrolling {max(config.concurrency)} streaming devices")

@@ -14,7 +14,7 @@ ENV_FILE = Path(".env")
 DEFAULT_URL = "http://127.0.0.1:8300"
 # The server's default (pushauth_server.settings.DEFAULT_DATABASE_URL), repeated here so that
 # `pushauth --help` need not import the server's settings; a test checks the two agree.
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./pushauth.db"
+DEFAULT_DATABASE_URL = "sqlite:///./pushauth.db"
 
 
 def load_env_file(path: Path = ENV_FILE) -> None:

@@ -32,7 +32,7 @@ from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
 from pushauth_server.openapi import PushAuthJsonRenderPlugin
 from pushauth_server.protocol import PROTOCOL_VERSION
-from pushauth_server.realtime import Notifier, channels_plugin
+from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -83,8 +83,8 @@ def create_app(settings: Settings) -> Litestar:
     # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
     settings = settings.model_copy(update={"api_key": None})
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
-    channels = channels_plugin(settings)
-    services = Services.build(settings, database, Notifier(channels))
+    notifier = Notifier(backend_for(settings))
+    services = Services.build(settings, database, notifier)
     api_key_check = ApiKeyCheck(api_key, services.audit)
     del api_key
 
@@ -97,6 +97,7 @@ def create_app(settings: Settings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         fresh = await database.create_schema()
+        await notifier.start()
         nonces = services.device_auth.nonces
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> Litestar:
                 except Exception:  # the next start then treats this stop as a crash
                     logger.exception("could not keep the request nonces across the restart")
             await nonces.close()
+            await notifier.stop()
             await database.dispose()
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
@@ -142,7 +144,6 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[health, relying_party, device],
-        plugins=[channels],
         lifespan=[lifespan],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
         exception_handlers=EXCEPTION_HANDLERS,

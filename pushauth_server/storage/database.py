@@ -36,7 +36,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import Connection as SyncConnection
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -112,11 +112,9 @@ class _InlineConnection:
 
     def _run(self, statement: Executable, parameters: Any) -> CursorResult[Any]:
         result: CursorResult[Any] = self._connection.execute(statement, parameters)
-        if not result.returns_rows:
-            return result
-        # Rows are read now: a half-read cursor would keep a read snapshot open after the call.
-        # (The buffered result reads like the cursor's: first, one, all, scalars, iteration.)
-        return cast(CursorResult[Any], result.freeze()())
+        # Every caller reads its rows at once (first, one, all, scalar, a list comprehension);
+        # a result dropped unread closes its cursor as it is released.
+        return result
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         try:
@@ -155,8 +153,17 @@ def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
 
 
 def _create_all(connection: SyncConnection) -> bool:
-    new = not inspect(connection).has_table("credentials")
+    """Create missing tables, and missing indexes on tables that exist (``create_all`` alone
+    adds no index to an existing table); True when the database had no pushauth tables."""
+    inspector = inspect(connection)
+    new = not inspector.has_table("credentials")
     metadata.create_all(connection)
+    if not new:
+        for table in metadata.sorted_tables:
+            have = {index["name"] for index in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in have:
+                    index.create(connection)
     return new
 
 

@@ -64,6 +64,10 @@ challenges = Table(
     Column("signature", String(128), nullable=True),
     Index("ix_challenges_user_status", "user_id", "status"),
     Index("ix_challenges_status_expires", "status", "expires_at_ms"),
+    # The limits read a user's window (by creation time) and last approval (by resolution time)
+    # with every create: without these, that cost grows with the user's whole history.
+    Index("ix_challenges_user_created", "user_id", "created_at_ms"),
+    Index("ix_challenges_user_status_resolved", "user_id", "status", "resolved_at_ms"),
 )
 
 # Request-proof nonces are kept in memory (pushauth_server/nonces.py); this table only carries the

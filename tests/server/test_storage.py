@@ -18,8 +18,6 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -39,7 +37,7 @@ from pushauth_server.protocol import (
     public_key_b64,
     sign,
 )
-from pushauth_server.realtime import Notifier
+from pushauth_server.realtime import MemoryBackend, Notifier
 from pushauth_server.services import Services
 from pushauth_server.storage import Database, tables
 from tests.conftest import POSTGRES_URL
@@ -50,10 +48,10 @@ ORIGIN = "https://auth.example.test"
 
 
 class RecordingNotifier(Notifier):
-    """The real notifier over a started ChannelsPlugin, which also remembers what it published."""
+    """The real notifier (memory backend), which also remembers what it published."""
 
-    def __init__(self, channels: ChannelsPlugin) -> None:
-        super().__init__(channels)
+    def __init__(self, backend: MemoryBackend) -> None:
+        super().__init__(backend)
         self.published: list[dict[str, Any]] = []
 
     async def publish(self, event: events.UserEvent | ChallengeOut, *channels: str) -> None:
@@ -109,10 +107,12 @@ class Stack:
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[Stack]:
     config = TestSettings(api_key=API_KEY, database_url=database.url, public_url=ORIGIN)
-    channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
-    async with channels:
-        notifier = RecordingNotifier(channels)
+    notifier = RecordingNotifier(MemoryBackend())
+    await notifier.start()
+    try:
         yield Stack(Services.build(config, database, notifier), notifier, database)
+    finally:
+        await notifier.stop()
 
 
 @dataclasses.dataclass
