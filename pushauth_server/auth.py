@@ -20,7 +20,6 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
@@ -53,15 +52,13 @@ SIGNATURE_HEADER = "x-pushauth-signature"
 
 
 class ApiKeyCheck:
-    """A Litestar guard for relying-party routes. Every refusal is audited."""
+    """The check of every relying-party request (run by a middleware). Every refusal is audited."""
 
     def __init__(self, api_key: str, audit: AuditLog) -> None:
         self._hash = sha256_hex(api_key)
         self._audit = audit
 
-    async def __call__(
-        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-    ) -> None:
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _sep, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented:

@@ -114,15 +114,16 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=log_level,
-        # Open event streams never finish by themselves: give them 2 s on shutdown, then close;
-        # devices reconnect (and get what is pending) when the server is back.
-        timeout_graceful_shutdown=2,
+        # Open event streams are ended as the shutdown starts (before_shutdown); devices
+        # reconnect (and get what is pending) when the server is back. 5 s for the rest.
+        timeout_graceful_shutdown=5,
         # Bounded connections (pushauth_server/connections.py): uvicorn's parser, guarded.
         http=guarded_protocol(connection_limits(settings)),
         h11_max_incomplete_event_size=settings.max_header_bytes + 1024,  # the guard's backstop
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
-    ReadyServer(config).run(sockets=[listening])
+    services = app.state["services"]
+    ReadyServer(config, before_shutdown=services.notifier.hub.close).run(sockets=[listening])
 
 
 def _bind(host: str, port: int) -> socket.socket:

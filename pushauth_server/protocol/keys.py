@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -39,6 +40,22 @@ def sign(private_key: Ed25519PrivateKey, message: SignedMessage) -> str:
     return b64url_encode(private_key.sign(signed_bytes(message)))
 
 
+@lru_cache(maxsize=4096)
+def _public_key(public_key: str) -> Ed25519PublicKey | None:
+    """The parsed key (parsed once per key, not once per verification), or None if malformed
+    or weak: a non-canonical or small-order point verifies nothing (see :mod:`.curve`)."""
+    try:
+        key_bytes = b64url_decode(public_key)
+        if len(key_bytes) != PUBLIC_KEY_LENGTH:
+            return None
+        point = decode_point(key_bytes)
+        if point is None or has_small_order(point):
+            return None
+        return Ed25519PublicKey.from_public_bytes(key_bytes)
+    except ValueError:
+        return None
+
+
 def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
     """True when ``signature`` is ``public_key``'s signature over ``message``; never raises.
 
@@ -46,17 +63,16 @@ def verify(*, public_key: str, message: SignedMessage, signature: str) -> bool:
     ``R`` a canonical point of large order and ``S < L`` (see :mod:`.curve`), so no forged
     "universal" signature verifies under a weak key and no signature has a second spelling.
     """
+    key = _public_key(public_key)
+    if key is None:
+        return False
     try:
-        key_bytes = b64url_decode(public_key)
         sig_bytes = b64url_decode(signature)
-        if len(key_bytes) != PUBLIC_KEY_LENGTH or len(sig_bytes) != SIGNATURE_LENGTH:
-            return False
-        key_point = decode_point(key_bytes)
-        if key_point is None or has_small_order(key_point):
+        if len(sig_bytes) != SIGNATURE_LENGTH:
             return False
         if signature_problem(sig_bytes) is not None:
             return False
-        Ed25519PublicKey.from_public_bytes(key_bytes).verify(sig_bytes, signed_bytes(message))
+        key.verify(sig_bytes, signed_bytes(message))
     except (ValueError, InvalidSignature):
         return False
     return True

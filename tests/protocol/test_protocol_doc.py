@@ -120,4 +120,4 @@ def test_every_error_code_is_documented_with_its_status() -> None:
 
 def test_the_keep_alive_is_documented_as_a_comment_line_only() -> None:
     assert "`: keep-alive`" in DOC
-    assert "no `event:` and no `data:`" in DOC
+    assert "no `data:` line" in DOC
