@@ -106,14 +106,48 @@ def public_key_problem(encoded: bytes) -> str | None:
     return None
 
 
+def _encode(point: Point) -> bytes:
+    z_inv = pow(point.z, P - 2, P)
+    x, y = point.x * z_inv % P, point.y * z_inv % P
+    return (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+def _small_order_encodings() -> frozenset[bytes]:
+    """Every 32-byte string with y < p that decodes to one of the eight small-order points:
+    their canonical encodings, and "-0" (the sign bit set) for the two with x = 0."""
+    order_8 = decode_point(
+        bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+    )
+    assert order_8 is not None
+    points, point = [], IDENTITY
+    for _ in range(8):
+        points.append(point)
+        point = _add(point, order_8)
+    encodings = {_encode(p) for p in points}
+    negative_zero = {
+        (int.from_bytes(e, "little") | 1 << 255).to_bytes(32, "little")
+        for e in encodings
+        if _is_identity(_multiply(2, decode_point(e) or IDENTITY))
+    }
+    return frozenset(encodings | negative_zero)
+
+
+SMALL_ORDER_ENCODINGS = _small_order_encodings()
+
+
 def signature_problem(signature: bytes) -> str | None:
-    """``None`` when ``R`` is a canonical point of large order and ``S < L``; else why not."""
+    """``None`` when ``R`` is canonical and not of small order and ``S < L``; else why not.
+
+    Cheap (no point decoding: it runs on every verification): ``y < p`` and a look-up among the
+    small-order encodings, as libsodium does. ``R`` off the curve needs no check of its own: the
+    RFC 8032 check compares ``R`` with a recomputed canonical encoding, which it never equals.
+    """
     if len(signature) != 64:
         return "not 64 bytes"
-    r = decode_point(signature[:32])
-    if r is None:
+    r = signature[:32]
+    if int.from_bytes(r, "little") & ((1 << 255) - 1) >= P:
         return "R is not a canonical point"
-    if has_small_order(r):
+    if r in SMALL_ORDER_ENCODINGS:
         return "R has small order"
     if int.from_bytes(signature[32:], "little") >= L:
         return "S is not reduced modulo L"

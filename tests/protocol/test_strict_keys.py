@@ -20,7 +20,14 @@ from pushauth_server.protocol import (
     sign,
     verify,
 )
-from pushauth_server.protocol.curve import L, decode_point, public_key_problem, signature_problem
+from pushauth_server.protocol.curve import (
+    SMALL_ORDER_ENCODINGS,
+    L,
+    decode_point,
+    has_small_order,
+    public_key_problem,
+    signature_problem,
+)
 from pushauth_server.protocol.keys import KeyRejection
 
 SEED = bytes(range(32))
@@ -114,3 +121,14 @@ def test_decoding_is_strict_about_length() -> None:
     weak = public_key_rejection(_b64(WEAK_KEYS["identity"]))
     assert weak is not None
     assert weak.weak
+
+
+def test_the_small_order_look_up_holds_every_small_order_encoding() -> None:
+    # The eight points of order dividing 8, and "-0" for the two with x = 0 (libsodium's list).
+    assert len(SMALL_ORDER_ENCODINGS) == 10
+    for encoding in SMALL_ORDER_ENCODINGS:
+        point = decode_point(encoding)
+        assert point is None or has_small_order(point)
+        assert signature_problem(encoding + bytes(32)) == "R has small order"
+    honest = b64url_decode(sign(private_key_from_seed(SEED), MESSAGE))
+    assert signature_problem(honest) is None
