@@ -12,7 +12,8 @@ such signatures, so pushauth refuses them itself, here, before any signature is 
 - a public key must also have **prime order** (``[L]A`` is the identity), so it carries no
   small-order component: every honestly generated key does.
 
-Pure Python on integers; fast enough for one decode per signature (a few modular powers).
+Pure Python on integers. A public key is decoded once (at registration, then once per key in the
+verifier's cache); a signature's ``R`` is never decoded, only looked up (``signature_problem``).
 """
 
 from __future__ import annotations
