@@ -14,7 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
-from pushauth_device.errors import AccountAmbiguous, AccountNotFound
+from pushauth_device.errors import AccountAmbiguous, AccountNotFound, AccountsFileDamaged
+from pushauth_device.visible import visible
 
 ACCOUNTS_FILE = "accounts.json"
 
@@ -36,7 +37,7 @@ class Account:
 
     @property
     def label(self) -> str:
-        return f"{self.user_id} @ {self.server_url}"
+        return f"{visible(self.user_id)} @ {visible(self.server_url)}"
 
 
 class AccountStore:
@@ -47,8 +48,22 @@ class AccountStore:
     def load(self) -> list[Account]:
         if not self.path.is_file():
             return []
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        return [Account(**item) for item in data.get("accounts", [])]
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return [Account(**item) for item in data.get("accounts", [])]
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise AccountsFileDamaged(
+                f"The accounts file {self.path} cannot be read ({type(exc).__name__}).",
+                "Restore it from a backup, or move it away and enroll this device again.",
+            ) from exc
+
+    def stamp(self) -> tuple[int, int] | None:
+        """Changes whenever the accounts file does (another process enrolled or removed one)."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return info.st_mtime_ns, info.st_size
 
     def save(self, accounts: list[Account]) -> None:
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -79,7 +94,7 @@ class AccountStore:
             matches = accounts
         if not matches:
             raise AccountNotFound(
-                f"No account matches {selector!r}.", "See: pushauth-device accounts"
+                f"No account matches {visible(selector or '')!r}.", "See: pushauth-device accounts"
             )
         if len(matches) > 1:
             raise AccountAmbiguous(

@@ -1,9 +1,11 @@
 """Errors of the device, each with a message that says what to do next.
 
 DeviceError
-├── KeyringUnavailable     no real keyring (only the fail or a plaintext backend), or it is locked
-├── KeyMissing             the account's key is not in the keyring
-│   └── KeyDisabled        10 wrong PINs in a row: the key was wiped; enroll again
+├── KeyringUnavailable     no usable keyring: none, a plaintext one, locked, or it failed
+├── KeyMissing             the account's key is not in this keyring (another D-Bus session?)
+│   ├── KeyDisabled        10 wrong PINs in a row: the key was wiped; enroll again
+│   └── KeyDamaged         the keyring entry is not a key this device wrote
+├── AccountsFileDamaged    accounts.json cannot be read
 ├── PinError
 │   ├── PinRequired        this account asks for a PIN and none was given
 │   ├── PinInvalid         not a PIN this device accepts (at least 6 digits)
@@ -11,6 +13,9 @@ DeviceError
 ├── AccountNotFound        no account matches
 ├── AccountAmbiguous       several accounts match: pick one with --account
 └── ChallengeUnavailable   not pending for any account (answered, expired, cancelled)
+
+Which exit code each one means for ``pushauth-device`` is decided in one place:
+:func:`pushauth_device.exit_codes.exit_code_for`.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from __future__ import annotations
 __all__ = [
     "AccountAmbiguous",
     "AccountNotFound",
+    "AccountsFileDamaged",
     "ChallengeUnavailable",
     "DeviceError",
+    "KeyDamaged",
     "KeyDisabled",
     "KeyMissing",
     "KeyringUnavailable",
@@ -31,8 +38,6 @@ __all__ = [
 
 
 class DeviceError(Exception):
-    exit_code = 1
-
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -40,19 +45,27 @@ class DeviceError(Exception):
 
 
 class KeyringUnavailable(DeviceError):
-    exit_code = 4
+    pass
 
 
 class KeyMissing(DeviceError):
-    exit_code = 4
+    pass
 
 
 class KeyDisabled(KeyMissing):
     pass
 
 
+class KeyDamaged(KeyMissing):
+    pass
+
+
+class AccountsFileDamaged(DeviceError):
+    pass
+
+
 class PinError(DeviceError):
-    exit_code = 2
+    pass
 
 
 class PinRequired(PinError):
@@ -64,20 +77,20 @@ class PinInvalid(PinError):
 
 
 class WrongPin(PinError):
-    exit_code = 1
-
     def __init__(self, message: str, hint: str | None = None, *, attempts_left: int) -> None:
         super().__init__(message, hint)
         self.attempts_left = attempts_left
 
 
 class AccountNotFound(DeviceError):
-    exit_code = 4
+    pass
 
 
 class AccountAmbiguous(DeviceError):
-    exit_code = 4
+    pass
 
 
 class ChallengeUnavailable(DeviceError):
-    exit_code = 1
+    def __init__(self, message: str, hint: str | None = None, *, status: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status  # what the server said it is now, when it said

@@ -7,38 +7,23 @@ exit 0 on success, non-zero with a clear message otherwise.
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import sys
-from collections.abc import Coroutine, Iterator
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from rich.console import Console
 from rich.markup import escape
 
-from pushauth_device import keystore, service
+from pushauth_device import choosing, console, keystore, service
 from pushauth_device.accounts import Account, AccountStore, default_home
-from pushauth_device.errors import AccountAmbiguous, DeviceError, PinRequired
-from pushauth_server.client import (
-    ApiError,
-    ClientError,
-    CredentialRevoked,
-    PendingChallenge,
-    ServerUnreachable,
-)
-
-T = TypeVar("T")
-err = Console(stderr=True, highlight=False)
-
-EXIT_HELP = (
-    "Exit codes: 0 done; 1 refused (already answered, expired, wrong number, server said no); "
-    "2 usage error; 4 account or keyring problem (no account, key missing, device revoked); "
-    "6 server unreachable."
-)
+from pushauth_device.console import err, fail, shown
+from pushauth_device.errors import DeviceError, KeyMissing
+from pushauth_device.exit_codes import EXIT_HELP, ExitCode, exit_code_for
+from pushauth_device.problems import describe
+from pushauth_device.visible import visible
+from pushauth_server.client import ClientError, PendingChallenge
 
 app = typer.Typer(
     name="pushauth-device",
@@ -47,6 +32,7 @@ app = typer.Typer(
     f"authenticator; the commands below are for scripts.\n\n{EXIT_HELP}",
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, as pushauth's: no type tags on every flag
 )
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
@@ -101,44 +87,6 @@ def main(
         run_app(State.store)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except DeviceError as error:
-        _fail(error.message, error.hint, error.exit_code)
-    except CredentialRevoked as error:
-        _fail(
-            f"{error.message} [{error.code}]",
-            "Remove the account and enroll again: pushauth enroll USER",
-            4,
-        )
-    except ServerUnreachable as error:
-        _fail(str(error), "Check the server URL and that the server is running.", 6)
-    except ApiError as error:
-        _fail(f"{error.message} [{error.code}]", None, 1)
-    except ClientError as error:
-        _fail(str(error), None, 1)
-
-
-def _fail(message: str, hint: str | None, code: int) -> None:
-    err.print(f"[bold red]Error:[/] {escape(message)}")
-    if hint:
-        err.print(f"[dim]{escape(hint)}[/]")
-    raise typer.Exit(code)
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    with _errors():
-        return asyncio.run(coroutine)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _out(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
-    sys.stdout.flush()
-
-
 @app.command()
 def enroll(
     server: Annotated[str, typer.Option("--server", help="The pushauth server's URL.")],
@@ -164,65 +112,89 @@ def enroll(
     device_name = name or socket.gethostname()
     pin: str | None = None
     if pin_stdin:
-        pin = _read_pin_line()
+        pin = choosing.read_pin_line()
     elif require_pin:
         if not sys.stdin.isatty():
-            _fail("--require-pin asks for the PIN on a terminal.", "Use --pin-stdin in scripts.", 2)
+            fail(
+                "--require-pin asks for the PIN on a terminal.",
+                "Use --pin-stdin in scripts.",
+                ExitCode.USAGE,
+            )
         pin = typer.prompt("New PIN (6 or more digits)", hide_input=True, confirmation_prompt=True)
-    with _errors():
+    with console.errors():
         if pin is not None:
             keystore.validate_pin(pin)
     with err.status("Enrolling…"):
-        account = _run(
+        account = console.run(
             service.enroll(
                 State.store, server_url=server, token=token, device_name=device_name, pin=pin
             )
         )
     if json_out:
-        _out(_account_json(account))
+        console.out(console.account_json(account))
         return
     err.print(
-        f"[green]Enrolled[/] as [bold]{escape(account.user_id)}[/] on {escape(account.server_url)} "
-        f"(device {escape(account.device_name)}, credential {account.credential_id})."
+        f"[green]Enrolled[/] as [bold]{shown(account.user_id)}[/] on "
+        f"{shown(account.server_url)} (device {shown(account.device_name)}, "
+        f"credential {shown(account.credential_id)})."
     )
 
 
 @app.command()
 def accounts(json_out: Json = False) -> None:
-    """List this device's accounts."""
-    found = State.store.load()
+    """List this device's accounts: user, server, device name, credential id, PIN or not."""
+    with console.errors():
+        found = State.store.load()
     if json_out:
-        _out([_account_json(a) for a in found])
+        console.out([console.account_json(a) for a in found])
         return
     if not found:
         err.print("No accounts. Enroll one: pushauth-device enroll --server URL --token TOKEN")
         return
     for a in found:
-        print(f"{a.user_id}\t{a.server_url}\t{a.device_name}\t{a.credential_id}")
+        fields = (a.user_id, a.server_url, a.device_name, a.credential_id)
+        pin = "pin" if a.require_pin else "no-pin"
+        print("\t".join([*(visible(f) for f in fields), pin]))
 
 
 @app.command()
 def pending(
     account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False
 ) -> None:
-    """List the challenges waiting for an answer, with their context (never the code)."""
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
+    """List the challenges waiting for an answer, with their context (never the code).
 
-    async def collect() -> list[PendingChallenge]:
-        found: list[PendingChallenge] = []
+    Each line starts with the challenge id and the account (credential id) it is pending for;
+    the same challenge shows once per account of its user on this device. An account that
+    cannot be asked (key missing, server down) is reported on stderr and sets the exit code;
+    the others are still listed.
+    """
+    chosen = choosing.accounts(State.store, account)
+    keys = choosing.unlock(chosen, pin_stdin)
+
+    async def collect() -> tuple[list[tuple[Account, PendingChallenge]], list[Exception]]:
+        found: list[tuple[Account, PendingChallenge]] = []
+        failures: list[Exception] = []
         for a in chosen:
-            found.extend(await service.pending(a, keys.get(a.credential_id)))
-        return found
+            try:
+                challenges = await service.pending(a, keys.get(a.credential_id))
+            except (DeviceError, ClientError) as error:
+                problem = describe(error)
+                err.print(f"[bold red]{escape(a.label)}:[/] {escape(str(problem))}")
+                failures.append(error)
+                continue
+            found.extend((a, c) for c in challenges)
+        return found, failures
 
-    found = _run(collect())
+    found, failures = console.run(collect())
     if json_out:
-        _out([c.to_json() for c in found])
-        return
-    if not found:
+        console.out([{**c.to_json(), "account": a.credential_id} for a, c in found])
+    elif not found and not failures:
         err.print("Nothing pending.")
-    for challenge in found:
-        print(_challenge_line(challenge))
+    else:
+        for a, challenge in found:
+            print(console.challenge_line(challenge, a))
+    if failures:
+        raise typer.Exit(exit_code_for(failures[0]))
 
 
 @app.command()
@@ -237,29 +209,38 @@ def approve(
 ) -> None:
     """Approve a challenge, typing the number the relying party shows (and the PIN, if asked)."""
     if code is not None and not code.strip().isdigit():
-        _fail("The number must be digits only, as shown on the sign-in screen.", None, 2)
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
-    found, challenge = _run(service.find_pending(chosen, challenge_id, keys))
+        fail(
+            "The number must be digits only, as shown on the sign-in screen.", None, ExitCode.USAGE
+        )
+    found, challenge, key = choosing.find(State.store, challenge_id, account, pin_stdin)
     if challenge.number_matching and not code:
         if not sys.stdin.isatty():
-            _fail("This challenge needs the number shown by the relying party.", "Pass --code.", 2)
+            fail(
+                "This challenge needs the number shown by the relying party.",
+                "Pass --code.",
+                ExitCode.USAGE,
+            )
         code = typer.prompt(f"Number shown on the sign-in screen ({challenge.code_digits} digits)")
-    result = _run(
+    result = console.run(
         service.answer(
             found,
             challenge,
             decision="approve",
             verification_code=(code or "").strip(),
-            key=keys.get(found.credential_id),
+            key=key,
         )
     )
+    shown_id = shown(challenge_id)
     if result.status == "approved":
-        err.print(f"[green]Approved[/] {challenge_id}.")
+        err.print(f"[green]Approved[/] {shown_id} as {escape(found.label)}.")
         return
     if result.reason == "wrong_code":
-        _fail(f"Wrong number: challenge {challenge_id} has failed.", "Start the sign-in again.", 1)
-    _fail(f"Challenge {challenge_id} is {result.status}.", None, 1)
+        fail(
+            f"Wrong number: challenge {visible(challenge_id)} has failed.",
+            "Start the sign-in again.",
+            ExitCode.REFUSED,
+        )
+    fail(f"Challenge {visible(challenge_id)} is {visible(result.status)}.", None, ExitCode.REFUSED)
 
 
 @app.command()
@@ -273,20 +254,23 @@ def deny(
     pin_stdin: PinStdin = False,
 ) -> None:
     """Deny a challenge; with --not-me, report that you did not start it."""
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
-    found, challenge = _run(service.find_pending(chosen, challenge_id, keys))
-    result = _run(
+    found, challenge, key = choosing.find(State.store, challenge_id, account, pin_stdin)
+    result = console.run(
         service.answer(
             found,
             challenge,
             decision="deny",
             reason="not_me" if not_me else "",
-            key=keys.get(found.credential_id),
+            key=key,
         )
     )
     label = "Reported as not you and denied" if not_me else "Denied"
-    err.print(f"[yellow]{label}[/] {challenge_id} ({result.status}).")
+    err.print(f"[yellow]{label}[/] {shown(challenge_id)} ({shown(result.status)}).")
+    if not_me:
+        err.print(
+            f"{shown(challenge.user_id)} is now locked: no sign-in can be approved until an "
+            f"operator runs: pushauth unlock {shown(challenge.user_id)}"
+        )
 
 
 @app.command()
@@ -296,29 +280,47 @@ def revoke(
     pin_stdin: PinStdin = False,
 ) -> None:
     """Revoke this device's account on the server (signed by the device) and forget it here."""
-    with _errors():
+    with console.errors():
         chosen = State.store.select(account)  # the only account, or the one named
-    question = f"Revoke {chosen.label}? This device will no longer answer for {chosen.user_id}"
+    question = (
+        f"Revoke {chosen.label} ({visible(chosen.device_name)}, {chosen.credential_id})? "
+        f"This device will no longer answer for {visible(chosen.user_id)}"
+    )
     if not yes and not typer.confirm(question):
         err.print("Not revoked.")
-        raise typer.Exit(1)
-    keys = _unlock([chosen], pin_stdin)
-    _run(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
+        raise typer.Exit(ExitCode.REFUSED)
+    try:
+        keys = choosing.unlock([chosen], pin_stdin, raising=True)
+        choosing.run_raising(service.revoke(State.store, chosen, keys.get(chosen.credential_id)))
+    except KeyMissing as error:
+        # No key left to sign the revocation with: forget the account here; an operator revokes
+        # the credential on the server.
+        with console.errors():
+            service.remove(State.store, chosen)
+        err.print(f"[yellow]{escape(describe(error).message)}[/]")
+        err.print(
+            f"Removed {escape(chosen.label)} from this device, but it could not sign its own "
+            f"revocation. Ask an operator to run: pushauth revoke {shown(chosen.credential_id)}"
+        )
+        return
+    except (DeviceError, ClientError) as error:
+        with console.errors():
+            raise error
     err.print(f"[green]Revoked[/] {escape(chosen.label)} and removed it from this device.")
 
 
 @app.command()
 def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Json = False) -> None:
     """Print each challenge the moment it arrives over the stream. Answers nothing."""
-    chosen = _accounts(account)
-    keys = _unlock(chosen, pin_stdin)
+    chosen = choosing.accounts(State.store, account)
+    keys = choosing.unlock(chosen, pin_stdin)
 
     async def follow(a: Account) -> None:
         async with aclosing(service.follow(a, key=keys.get(a.credential_id))) as events:
             async for event in events:
                 if isinstance(event, service.Disconnected):
                     err.print(
-                        f"[yellow]{escape(a.label)}: connection lost; "
+                        f"[yellow]{escape(a.label)}: connection lost ({shown(event.reason)}); "
                         f"reconnecting in {event.delay:.1f} s[/]"
                     )
                 elif event.kind == "ready":
@@ -326,86 +328,24 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
                         f"Connected: {escape(a.label)}. Waiting for challenges (Ctrl-C to stop)."
                     )
                 elif event.kind == "revoked":
-                    _fail(f"{a.label}: this device was revoked by the server.", None, 4)
+                    fail(
+                        f"{a.label}: this device was revoked by the server.",
+                        None,
+                        ExitCode.ACCOUNT,
+                    )
                 elif (challenge := event.challenge) is not None:
                     if json_out:
-                        _out(challenge.to_json())
+                        console.out(challenge.to_json())
                     else:
-                        print(_challenge_line(challenge), flush=True)
+                        print(console.challenge_line(challenge, a), flush=True)
 
     async def follow_all() -> None:
         await asyncio.gather(*(follow(a) for a in chosen))
 
     try:
-        _run(follow_all())
+        console.run(follow_all())
     except KeyboardInterrupt:
-        raise typer.Exit(0) from None
-
-
-def _accounts(selector: str | None) -> list[Account]:
-    with _errors():
-        if selector:
-            return [State.store.select(selector)]
-        found = State.store.load()
-        if not found:
-            State.store.select(None)  # raises the "no accounts" error with its hint
-        return found
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _read_pin_line() -> str:
-    return sys.stdin.readline().strip()
-
-
-def _unlock(chosen: list[Account], pin_stdin: bool) -> dict[str, Ed25519PrivateKey]:
-    """Unlock the PIN-protected accounts among ``chosen``: one PIN, asked once, one account."""
-    locked = [a for a in chosen if a.require_pin]
-    if not locked:
-        return {}
-    if len(locked) > 1:
-        with _errors():
-            raise AccountAmbiguous(
-                "Several accounts here ask for a PIN.", "Pick one with --account CREDENTIAL_ID."
-            )
-    [target] = locked
-    if pin_stdin:
-        pin = _read_pin_line()
-    elif sys.stdin.isatty():
-        pin = typer.prompt(f"PIN for {target.label}", hide_input=True)
-    else:
-        with _errors():
-            raise PinRequired(
-                f"{target.label} asks for its PIN.", "Pass it on stdin with --pin-stdin."
-            )
-    with _errors():
-        return {target.credential_id: keystore.load_key(target.credential_id, pin=pin)}
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _account_json(account: Account) -> dict[str, Any]:
-    return {
-        "credential_id": account.credential_id,
-        "user_id": account.user_id,
-        "server_url": account.server_url,
-        "origin": account.origin,
-        "device_name": account.device_name,
-        "created_at_ms": account.created_at_ms,
-        "require_pin": account.require_pin,
-    }
-
-
-def _challenge_line(challenge: PendingChallenge) -> str:
-    parts = [
-        challenge.challenge_id,
-        f"user={challenge.user_id}",
-        f"action={challenge.action}",
-    ]
-    for key in ("note", "initiator_host", "initiator_ip", "initiator_user_agent"):
-        value = getattr(challenge, key)
-        if value:
-            parts.append(f"{key.removeprefix('initiator_')}={value!r}")
-    parts.extend(f"{k}={v!r}" for k, v in sorted(challenge.custom.items()))
-    return "  ".join(parts)
+        raise typer.Exit(ExitCode.OK) from None
 
 
 def run() -> None:

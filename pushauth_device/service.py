@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pushauth_device import keystore
 from pushauth_device.accounts import Account, AccountStore
-from pushauth_device.errors import ChallengeUnavailable
+from pushauth_device.errors import ChallengeUnavailable, KeyMissing, KeyringUnavailable
+from pushauth_device.visible import visible
 from pushauth_server.client import (
     ChallengeNotPending,
     CredentialRevoked,
@@ -37,11 +38,13 @@ from pushauth_server.protocol import Decision, DenyReason, generate_private_key
 
 __all__ = [
     "Disconnected",
+    "Search",
     "answer",
     "device_client",
     "enroll",
     "find_pending",
     "follow",
+    "not_pending",
     "pending",
     "remove",
     "revoke",
@@ -127,20 +130,50 @@ async def pending(account: Account, key: Ed25519PrivateKey | None = None) -> lis
         return await client.call(calls.pending_challenges())
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Search:
+    """Where a challenge is pending: the account that can answer it, and the accounts that could
+    not be asked (key missing, keyring locked, server down), each with its error."""
+
+    found: tuple[Account, PendingChallenge] | None
+    unchecked: list[tuple[Account, Exception]]
+
+
+# An account that cannot be asked does not stop the search among the others.
+_SKIPPABLE = (KeyMissing, KeyringUnavailable, ServerUnreachable, CredentialRevoked)
+
+
 async def find_pending(
     accounts: list[Account],
     challenge_id: str,
     keys: Mapping[str, Ed25519PrivateKey] | None = None,
-) -> tuple[Account, PendingChallenge]:
-    """The account and challenge for ``challenge_id``, if it is pending for one of ``accounts``."""
+) -> Search:
+    """The account among ``accounts`` that has ``challenge_id`` pending: one of the challenge's
+    user, since the server lists each account only its own user's challenges."""
+    unchecked: list[tuple[Account, Exception]] = []
     for account in accounts:
-        for challenge in await pending(account, (keys or {}).get(account.credential_id)):
+        try:
+            found = await pending(account, (keys or {}).get(account.credential_id))
+        except _SKIPPABLE as exc:
+            unchecked.append((account, exc))
+            continue
+        for challenge in found:
             if challenge.challenge_id == challenge_id:
-                return account, challenge
-    raise ChallengeUnavailable(
-        f"Challenge {challenge_id} is not pending for this device: it was already answered, "
-        "expired or was cancelled (or it is for another device).",
-        "See what is pending with: pushauth-device pending",
+                return Search(found=(account, challenge), unchecked=unchecked)
+    return Search(found=None, unchecked=unchecked)
+
+
+def not_pending(challenge_id: str, unchecked: list[tuple[Account, Exception]]) -> Exception:
+    """The error for a search that found nothing: the first account's own error if no account
+    could be asked at all, else :class:`ChallengeUnavailable` naming the accounts not asked."""
+    hint = "See what is pending with: pushauth-device pending"
+    if unchecked:
+        names = ", ".join(a.label for a, _ in unchecked)
+        hint = f"Could not ask {names}. {hint} (it says why)."
+    return ChallengeUnavailable(
+        f"Challenge {visible(challenge_id)} is not pending for this device: it was already "
+        "answered, expired or was cancelled (or it is for another device).",
+        hint,
     )
 
 
@@ -161,9 +194,11 @@ async def answer(
         try:
             return await client.call(calls.respond(challenge.challenge_id, body))
         except ChallengeNotPending as exc:
-            status = exc.details.get("status", "resolved")
+            status = str(exc.details.get("status", "resolved"))
             raise ChallengeUnavailable(
-                f"Challenge {challenge.challenge_id} is already {status}; nothing was sent."
+                f"Challenge {challenge.challenge_id} is already {visible(status)}; "
+                "nothing was sent.",
+                status=status,
             ) from exc
 
 

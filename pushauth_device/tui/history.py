@@ -14,7 +14,19 @@ __all__ = ["DecisionLog", "DecisionRecord", "Outcome"]
 HISTORY_FILE = "decisions.json"
 KEEP = 50
 
-Outcome = Literal["approved", "denied", "reported", "failed", "expired", "resolved elsewhere"]
+Outcome = Literal[
+    "approved",
+    "denied",
+    "reported",
+    "failed",
+    "expired",
+    "cancelled",
+    "replaced",
+    "approved elsewhere",
+    "denied elsewhere",
+    "failed elsewhere",
+    "resolved elsewhere",
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -58,6 +58,10 @@ class RelyingParty:
         async with PushAuthClient(self.server.url, api_key=API_KEY) as client:
             return await client.call(calls.create_challenge(user_id=user, **context))
 
+    async def cancel(self, challenge_id: str) -> ChallengeState:
+        async with PushAuthClient(self.server.url, api_key=API_KEY) as client:
+            return await client.call(calls.cancel_challenge(challenge_id))
+
     async def get(self, challenge_id: str) -> ChallengeState:
         async with PushAuthClient(self.server.url, api_key=API_KEY) as client:
             return await client.call(calls.get_challenge(challenge_id))

@@ -24,3 +24,23 @@ class MemoryKeyring(KeyringBackend):
             del self.secrets[(service, username)]
         except KeyError as exc:
             raise PasswordDeleteError(username) from exc
+
+
+class BrokenKeyring(MemoryKeyring):
+    """An in-memory keyring that fails the way real ones do: every read and write raises
+    ``error`` (secretstorage's ItemNotFoundException, keyring's KeyringLocked or
+    NoKeyringError...) while it is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: Exception | None = None
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if self.error is not None:
+            raise self.error
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.error is not None:
+            raise self.error
+        super().set_password(service, username, password)

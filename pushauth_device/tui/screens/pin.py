@@ -1,7 +1,8 @@
 """Asks for an account's PIN. Dismisses with the PIN typed, or ``None`` when cancelled.
 
 Checking it is the app's job (in a worker: scrypt is slow on purpose); a wrong PIN opens this
-screen again with the error and the attempts left.
+screen again with the error and the attempts left. When it is for an approval, ``about`` says
+which request (the dialog covers part of it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from pushauth_device.pinwrap import MIN_PIN_DIGITS
+from pushauth_device.visible import visible
 
 __all__ = ["PinScreen"]
 
@@ -20,14 +22,17 @@ __all__ = ["PinScreen"]
 class PinScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, prompt: str, *, error: str = "") -> None:
+    def __init__(self, prompt: str, *, error: str = "", about: str = "") -> None:
         super().__init__()
         self.prompt = prompt
         self.error = error
+        self.about = about
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(self.prompt, id="pin-prompt", markup=False)
+            if self.about:
+                yield Static(visible(self.about), id="pin-about", classes="hint", markup=False)
             yield Input(
                 placeholder=f"PIN ({MIN_PIN_DIGITS}+ digits)",
                 password=True,

@@ -1,7 +1,9 @@
 """The approval request: who and what, a countdown, the number to type, and the three answers.
 
 Keyboard first: digits go to the number field, Enter approves (only once the number is complete),
-``d`` denies and ``n`` denies as "this wasn't me". The screen only reports the choice
+``d`` denies and ``n`` denies as "this wasn't me" after a second ``n`` (that report locks the user
+until an operator unlocks them, so the screen says so and asks first). The screen only reports
+the choice
 (:class:`~pushauth_device.tui.messages.RequestAnswered`); the app signs and sends it and closes
 the screen when the server has answered, or when the request is settled elsewhere.
 """
@@ -13,7 +15,7 @@ from datetime import tzinfo
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
@@ -22,6 +24,7 @@ from pushauth_device.tui.messages import ChallengeResolved, RequestAnswered
 from pushauth_device.tui.state import QueuedRequest
 from pushauth_device.tui.widgets.challenge_details import ChallengeDetails
 from pushauth_device.tui.widgets.code_input import CodeInput
+from pushauth_device.visible import visible
 
 __all__ = ["RequestScreen"]
 
@@ -33,11 +36,15 @@ def waiting_text(waiting: int) -> str:
 
 
 class RequestScreen(Screen[None]):
+    # The number field has the focus from the start (a digit typed at once is not lost), else
+    # Approve; never the scrollable details.
+    AUTO_FOCUS = "#code, #approve"
     BINDINGS = [
         # Priority, and a number field that claims digits only (CodeInput): these letters work
         # wherever the focus is.
         Binding("d", "answer('deny')", "Deny", priority=True),
         Binding("n", "answer('not_me')", "Deny: this wasn't me", priority=True),
+        Binding("escape", "back", "Back", show=False),
     ]
 
     def __init__(
@@ -55,6 +62,7 @@ class RequestScreen(Screen[None]):
         self.tz = tz
         self.waiting = waiting
         self._expired = False
+        self.confirming_not_me = False
 
     @property
     def digits(self) -> int:
@@ -66,11 +74,13 @@ class RequestScreen(Screen[None]):
             with Horizontal(id="request-top"):
                 yield Static("Sign-in request", id="request-title")
                 yield Static(waiting_text(self.waiting), id="waiting", markup=False)
-            yield ChallengeDetails(self.request.account, challenge, tz=self.tz, id="details")
-            yield Static(self._countdown_text(), id="countdown")
+                yield Static(self._countdown_text(), id="countdown")
+            with VerticalScroll(id="details-scroll", can_focus=False):
+                yield ChallengeDetails(self.request.account, challenge, tz=self.tz, id="details")
             if challenge.number_matching:
-                yield Label("Type the number shown on the sign-in screen, then Enter:")
-                yield CodeInput(self.digits, id="code")
+                with Horizontal(id="code-row"):
+                    yield Label("Number shown on the sign-in screen:", id="code-label")
+                    yield CodeInput(self.digits, id="code")
             with Horizontal(classes="buttons"):
                 yield Button(
                     "Approve", id="approve", variant="success", disabled=challenge.number_matching
@@ -81,8 +91,6 @@ class RequestScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.request.challenge.number_matching:
-            self.query_one("#code", Input).focus()
         self.set_interval(0.25, self._tick)
 
     def _remaining_ms(self) -> int:
@@ -113,7 +121,26 @@ class RequestScreen(Screen[None]):
         choice = {"approve": "approve", "deny": "deny", "not-me": "not_me"}[event.button.id or ""]
         self.action_answer(choice)
 
+    def action_back(self) -> None:
+        """Esc: step back from the "this wasn't me" question."""
+        if self.confirming_not_me:
+            self.confirming_not_me = False
+            self.query_one("#not-me", Button).label = "Deny — this wasn't me"
+            self.set_status("")
+
+    def _ask_not_me(self) -> None:
+        self.confirming_not_me = True
+        user = visible(self.request.challenge.user_id)
+        self.query_one("#not-me", Button).label = "Yes, report it (n)"
+        self.set_status(
+            f"Report that this wasn't you? {user} is then locked until an operator runs "
+            f"`pushauth unlock {user}`. Press n again to report, Esc to go back."
+        )
+
     def action_answer(self, choice: str) -> None:
+        if choice == "not_me" and not self.confirming_not_me:
+            self._ask_not_me()
+            return
         code = ""
         if choice == "approve" and self.request.challenge.number_matching:
             code = self.query_one("#code", Input).value

@@ -1,4 +1,8 @@
-"""The accounts on this device, each with its connection state."""
+"""The accounts on this device, each with its connection state in a few words.
+
+The full reason of a problem (and what to do) is not squeezed into a cell: the home screen shows
+it below the table, wrapped (:func:`problem_lines`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from textual.widgets import DataTable
 from pushauth_device.accounts import Account
 from pushauth_device.tui.formatting import clock_time
 from pushauth_device.tui.state import ConnectionState
+from pushauth_device.visible import visible
 
-__all__ = ["AccountsTable", "describe_connection"]
+__all__ = ["AccountsTable", "describe_connection", "problem_lines"]
 
 _STYLES = {
     "connected": "green",
@@ -22,21 +27,51 @@ _STYLES = {
     "revoked": "bold red",
     "disabled": "bold red",
 }
+_SHORT = {
+    "locked": "locked: press u",
+    "offline": "offline: see below",
+    "revoked": "revoked: see below",
+    "disabled": "disabled: see below",
+}
 
 
-def describe_connection(state: ConnectionState, *, now_ms: int, tz: tzinfo | None) -> Text:
+def describe_connection(state: ConnectionState, *, now_ms: int) -> Text:
     if state.kind == "reconnecting" and state.next_attempt_ms is not None:
         wait_s = max(0, round((state.next_attempt_ms - now_ms) / 1000))
-        label = (
-            f"reconnecting: retry {state.attempt} at "
-            f"{clock_time(state.next_attempt_ms, tz)} (in {wait_s} s)"
-        )
+        label = f"retry {state.attempt} in {wait_s} s"
     else:
-        label = state.kind
-    text = Text(f"● {label}", style=_STYLES.get(state.kind, ""))
-    if state.detail and state.kind != "reconnecting":  # the retry time says enough there
-        text.append(f": {state.detail}", style="dim")
-    return text
+        label = _SHORT.get(state.kind, state.kind)
+    return Text(f"● {label}", style=_STYLES.get(state.kind, ""))
+
+
+def problem_lines(
+    accounts: list[Account],
+    states: dict[str, ConnectionState],
+    *,
+    tz: tzinfo | None,
+) -> list[Text]:
+    """One wrapped paragraph per reason an account cannot receive requests, naming the accounts
+    it applies to (a locked keyring is said once, not once per account), and what to do."""
+    grouped: dict[tuple[str, str], list[Account]] = {}
+    for account in accounts:
+        state = states.get(account.credential_id)
+        if state is None or state.kind in ("connected", "connecting"):
+            continue
+        if state.kind == "locked":
+            detail = state.detail or "asks for its PIN: press u and type it to receive requests."
+        elif state.kind == "reconnecting" and state.next_attempt_ms is not None:
+            at = clock_time(state.next_attempt_ms, tz)
+            detail = f"reconnecting (retry {state.attempt} at {at}; r retries now): {state.detail}"
+        else:
+            detail = state.detail
+        grouped.setdefault((state.kind, detail.strip()), []).append(account)
+    lines: list[Text] = []
+    for (kind, detail), which in grouped.items():
+        names = ", ".join(a.label for a in which)
+        line = Text(f"● {names}: ", style=_STYLES.get(kind, ""))
+        line.append(detail)
+        lines.append(line)
+    return lines
 
 
 class AccountsTable(DataTable[Text]):
@@ -44,7 +79,8 @@ class AccountsTable(DataTable[Text]):
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row")
-        self.add_columns("User", "Server", "Device", "PIN", "Connection")
+        # Most important first: on a narrow terminal the last columns are the ones cut.
+        self.add_columns("User", "Connection", "Server", "PIN", "Device")
 
     def show(
         self,
@@ -52,18 +88,17 @@ class AccountsTable(DataTable[Text]):
         states: dict[str, ConnectionState],
         *,
         now_ms: int,
-        tz: tzinfo | None,
     ) -> None:
         row = self.cursor_row
         self.clear()
         for account in accounts:
             state = states.get(account.credential_id, ConnectionState(kind="connecting"))
             self.add_row(
-                Text(account.user_id),
-                Text(account.server_url),
-                Text(account.device_name),
+                Text(visible(account.user_id)),
+                describe_connection(state, now_ms=now_ms),
+                Text(visible(account.server_url)),
                 Text("yes" if account.require_pin else "no"),
-                describe_connection(state, now_ms=now_ms, tz=tz),
+                Text(visible(account.device_name)),
                 key=account.credential_id,
             )
         if accounts:

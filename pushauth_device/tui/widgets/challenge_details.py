@@ -10,13 +10,14 @@ from textual.widgets import Static
 
 from pushauth_device.accounts import Account
 from pushauth_device.tui.formatting import date_time
+from pushauth_device.visible import visible
 from pushauth_server.client import PendingChallenge
 
 __all__ = ["ChallengeDetails", "detail_rows", "summary"]
 
 
 def summary(challenge: PendingChallenge) -> str:
-    """One line for the decisions list."""
+    """One line for the decisions list, as sent: pass it through ``visible`` to show it."""
     parts = [challenge.note, challenge.initiator_host, challenge.initiator_ip]
     return " · ".join(p for p in parts if p) or "—"
 
@@ -24,7 +25,10 @@ def summary(challenge: PendingChallenge) -> str:
 def detail_rows(
     account: Account, challenge: PendingChallenge, tz: tzinfo | None
 ) -> list[tuple[str, str]]:
-    """(label, value) pairs, in the order shown; empty context fields are left out."""
+    """(label, value) pairs, in the order shown; empty context fields are left out.
+
+    Every value (and every custom field's name) is made visible: what a relying party sends is
+    shown exactly as sent, escapes and all, never interpreted."""
     c = challenge
     rows = [("User", c.user_id), ("Server", account.server_url), ("Action", c.action)]
     optional = (
@@ -35,6 +39,7 @@ def detail_rows(
     )
     rows.extend((label, value) for label, value in optional if value)
     rows.extend(sorted(c.custom.items()))
+    rows = [(visible(label), visible(value)) for label, value in rows]
     rows.append(("Requested", date_time(c.created_at_ms, tz)))
     return rows
 
@@ -52,5 +57,5 @@ class ChallengeDetails(Static):
         table.add_column()
         for label, value in self.rows:
             # Text, not markup: what a relying party sends is shown exactly as sent.
-            table.add_row(Text(label), Text(value))
+            table.add_row(Text(label), Text(value, overflow="fold"))
         self.update(table)

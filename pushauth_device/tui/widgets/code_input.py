@@ -13,7 +13,8 @@ __all__ = ["CodeInput"]
 
 class CodeInput(Input):
     def __init__(self, digits: int, *, id: str) -> None:
-        super().__init__(placeholder="0" * digits, restrict=r"[0-9]*", max_length=digits, id=id)
+        # Blanks, one per digit: a placeholder of digits ("000000") looks already filled in.
+        super().__init__(placeholder="_" * digits, restrict=r"[0-9]*", max_length=digits, id=id)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return character is not None and character.isdigit()

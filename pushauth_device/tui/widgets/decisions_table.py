@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from pushauth_device.tui.formatting import date_time
 from pushauth_device.tui.history import DecisionRecord
+from pushauth_device.visible import visible
 
 __all__ = ["DecisionsTable"]
 
@@ -18,6 +19,11 @@ _STYLES = {
     "reported": "bold red",
     "failed": "red",
     "expired": "dim",
+    "cancelled": "dim",
+    "replaced": "dim",
+    "approved elsewhere": "green",
+    "denied elsewhere": "yellow",
+    "failed elsewhere": "red",
     "resolved elsewhere": "dim",
 }
 
@@ -33,7 +39,7 @@ class DecisionsTable(DataTable[Text]):
             self.add_row(
                 Text(date_time(record.at_ms, tz)),
                 Text(record.outcome, style=_STYLES.get(record.outcome, "")),
-                Text(record.user_id),
-                Text(record.action),
-                Text(record.context),
+                Text(visible(record.user_id)),
+                Text(visible(record.action)),
+                Text(visible(record.context)),
             )

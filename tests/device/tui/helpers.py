@@ -16,7 +16,9 @@ def request_shown(app: AuthenticatorApp, challenge_id: str) -> bool:
     return (
         isinstance(screen, RequestScreen)
         and screen.challenge_id == challenge_id
-        and bool(screen.query("#request-status"))  # composed, not only pushed
+        # Composed, not only pushed: nested containers mount their children a step later.
+        and bool(screen.query("#request-status"))
+        and bool(screen.query("#not-me"))
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyring
 from textual import events
+from textual.keys import _character_to_key
 from textual.widgets import Input
 
 from pushauth_device.accounts import AccountStore
@@ -54,3 +55,46 @@ async def test_a_used_token_is_a_message_not_a_traceback(
         await wait_until(pilot, lambda: "said no" in str(error.render()), "the refusal")
         assert isinstance(app.screen, EnrollScreen)
     assert store.load() == []
+
+
+async def test_a_line_typed_as_fast_keystrokes_is_not_scrambled(
+    rp: RelyingParty, store: AccountStore
+) -> None:
+    """A terminal without bracketed paste sends a pasted line as keystrokes, back to back; the
+    field must hold exactly what arrived, and the line is read once, when the form is sent."""
+    user = fresh_user("typed")
+    token = await rp.token(user)
+    app = AuthenticatorApp(store, device_name="laptop")
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, EnrollScreen), "enrollment")
+        await pilot.click("#token")
+        token_input = app.screen.query_one("#token", Input)
+        line = f"pushauth-device enroll --server {rp.server.url} --token {token}"
+        # A burst: every key is queued before the first is handled, as when a terminal sends a
+        # paste faster than the app reads it (Pilot.press would wait after each key).
+        for character in line:
+            app.post_message(events.Key(_character_to_key(character), character))
+        await wait_until(pilot, lambda: len(token_input.value) >= len(line), "all keys")
+        assert token_input.value == line  # nothing rewritten under the cursor while typing
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), "back home")
+        await wait_connected(pilot, app)
+
+    [account] = store.load()
+    assert account.user_id == user
+    assert account.server_url == rp.server.url
+
+
+async def test_leaving_the_token_field_reads_the_line(
+    rp: RelyingParty, store: AccountStore
+) -> None:
+    app = AuthenticatorApp(store, device_name="laptop")
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, EnrollScreen), "enrollment")
+        await pilot.click("#token")
+        await pilot.press(*"pushauth-device enroll --server http://10.1.2.3:8300 --token pet_abc")
+        await pilot.press("tab")
+        token_input = app.screen.query_one("#token", Input)
+        server_input = app.screen.query_one("#server", Input)
+        await wait_until(pilot, lambda: server_input.value == "http://10.1.2.3:8300", "server")
+        assert token_input.value == "pet_abc"

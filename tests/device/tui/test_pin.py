@@ -45,9 +45,9 @@ async def test_enrolled_on_screen_then_right_pin_approves(
         form.query_one("#server", Input).value = rp.server.url
         form.query_one("#token", Input).value = token
         form.query_one("#require-pin", Checkbox).value = True
-        form.query_one("#pin", Input).value = PIN
-        form.query_one("#pin-again", Input).value = PIN
-        form.query_one("#pin-again", Input).focus()
+        form.query_one("#new-pin", Input).value = PIN
+        form.query_one("#new-pin-again", Input).value = PIN
+        form.query_one("#new-pin-again", Input).focus()
         await pilot.press("enter")  # Enter in any field submits the form
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), "back home")
         [account] = store.load()

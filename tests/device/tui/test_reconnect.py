@@ -8,7 +8,7 @@ import asyncio
 from pushauth_device.accounts import Account, AccountStore
 from pushauth_device.keystore import save_key
 from pushauth_device.tui.app import AuthenticatorApp
-from pushauth_device.tui.widgets.accounts_table import describe_connection
+from pushauth_device.tui.widgets.accounts_table import describe_connection, problem_lines
 from pushauth_server.protocol import generate_private_key
 from tests.conftest import StartServer
 from tests.device.conftest import RelyingParty, fresh_user, wait_until
@@ -35,8 +35,9 @@ async def test_request_made_while_offline_shows_after_reconnect(
             "the stream to notice the server is gone",
         )
         state = app.states[account.credential_id]
-        shown = describe_connection(state, now_ms=app.clock(), tz=None).plain
-        assert "reconnecting: retry 1 at" in shown
+        assert "retry 1 in" in describe_connection(state, now_ms=app.clock()).plain
+        [problem] = problem_lines(app.accounts, app.states, tz=None)
+        assert "reconnecting (retry 1 at" in problem.plain
 
         await asyncio.to_thread(server.start)
         created = await rp.create(user, note="made while the device was offline")

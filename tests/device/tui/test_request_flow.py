@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from textual.widgets import Button
+
 from pushauth_device.accounts import AccountStore
 from pushauth_device.tui.app import AuthenticatorApp
 from pushauth_device.tui.screens.home import HomeScreen
@@ -53,7 +55,7 @@ async def test_typed_number_and_enter_approve(rp: RelyingParty, store: AccountSt
 
         await pilot.press("enter")  # nothing typed: Enter alone never approves
         await pilot.pause()
-        assert created.challenge_id not in app.answering
+        assert not app.answers.is_sending(created.challenge_id)
         await type_text(pilot, created.verification_code)
         await pilot.press("enter")
         await wait_closed(pilot, app, created.challenge_id)
@@ -89,9 +91,50 @@ async def test_this_was_not_me_button_reports(rp: RelyingParty, store: AccountSt
         await wait_connected(pilot, app)
         created = await rp.create(user)
         await wait_for_request(pilot, app, created.challenge_id)
-        await pilot.click("#not-me")  # the mouse works too
+        await pilot.click("#not-me")  # the mouse works too: it asks first...
+        button = app.screen.query_one("#not-me", Button)
+        await wait_until(pilot, lambda: str(button.label).startswith("Yes"), "the question")
+        assert created.challenge_id in app.requests
+        # A button ignores a click while it still shows the previous one (Textual's -active).
+        await wait_until(pilot, lambda: not button.has_class("-active"), "the button to settle")
+        await pilot.click("#not-me")  # ...and the second click reports
         await wait_closed(pilot, app, created.challenge_id)
         assert app.decisions.records[0].outcome == "reported"
+
+    state = await rp.get(created.challenge_id)
+    assert (state.status, state.reason) == ("denied", "not_me")
+
+
+async def test_n_asks_first_and_says_the_user_is_then_locked(
+    rp: RelyingParty, store: AccountStore
+) -> None:
+    user = fresh_user("notmekey")
+    await rp.enroll(store, user)
+    app = AuthenticatorApp(store)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_connected(pilot, app)
+        created = await rp.create(user)
+        await wait_for_request(pilot, app, created.challenge_id)
+        screen = app.screen
+        assert isinstance(screen, RequestScreen)
+
+        await pilot.press("n")  # one key does not report...
+        await pilot.pause()
+        status = str(screen.query_one("#request-status").render())
+        assert "locked" in status
+        assert f"pushauth unlock {user}" in status
+        assert "n again" in status
+        assert not app.answers.is_sending(created.challenge_id)
+        await pilot.press("escape")  # ...Esc steps back...
+        await pilot.pause()
+        assert str(screen.query_one("#request-status").render()) == ""
+        await pilot.press("n")
+        await pilot.pause()
+        assert (await rp.get(created.challenge_id)).status == "pending"
+        await pilot.press("n")  # ...and a second n reports
+        await wait_closed(pilot, app, created.challenge_id)
+        assert app.decisions.records[0].outcome == "reported"
+        assert f"{user} is now locked" in app.last_notice
 
     state = await rp.get(created.challenge_id)
     assert (state.status, state.reason) == ("denied", "not_me")

@@ -1,0 +1,89 @@
+"""Text from the network is shown, never interpreted: one helper, used by every output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pushauth_device.accounts import Account, AccountStore
+from pushauth_device.console import challenge_line
+from pushauth_device.main import app
+from pushauth_device.tui.widgets.challenge_details import detail_rows
+from pushauth_device.visible import visible
+from pushauth_server.client import PendingChallenge
+
+HOSTILE = "ok\nUser: admin\u202egnp.exe\u200b\x1b[2J\\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain text, é and 日本", "plain text, é and 日本"),
+        ("two\nlines\r\ttab", "two\\nlines\\r\\ttab"),
+        ("bidi \u202eevil\u202c", "bidi \\u202eevil\\u202c"),
+        ("zero\u200bwidth\ufeff", "zero\\u200bwidth\\ufeff"),
+        ("\x1b[31mred\x07", "\\x1b[31mred\\x07"),
+        ("\u2028sep", "\\u2028sep"),
+        ("tag\U000e0041", "tag\\U000e0041"),
+        ("a real \\n stays readable", "a real \\\\n stays readable"),
+    ],
+)
+def test_visible_escapes_what_would_be_interpreted(text: str, shown: str) -> None:
+    assert visible(text) == shown
+    assert visible(text).isprintable()
+
+
+ACCOUNT = Account(
+    credential_id="cr_a",
+    user_id="alice",
+    server_url="http://h",
+    origin="http://h",
+    device_name="d\u202e",
+    created_at_ms=0,
+)
+CHALLENGE = PendingChallenge(
+    challenge_id="ch_a",
+    user_id="alice",
+    action="signIn",
+    note=HOSTILE,
+    initiator_host="host\u202e.com",
+    initiator_ip="203.0.113.7",
+    initiator_user_agent="Agent\r\nX-Injected: 1",
+    custom={"field\n": HOSTILE},
+    nonce="n",
+    number_matching=True,
+    code_digits=6,
+    created_at_ms=0,
+    expires_at_ms=1,
+)
+
+
+def test_request_details_show_every_field_escaped() -> None:
+    rows = detail_rows(ACCOUNT, CHALLENGE, None)
+    for label, value in rows:
+        assert label.isprintable()
+        assert value.isprintable()
+    shown = dict(rows)
+    assert shown["Note"] == visible(HOSTILE)
+    assert shown["From host"] == "host\\u202e.com"
+    assert shown["Browser"] == "Agent\\r\\nX-Injected: 1"
+    assert shown["field\\n"] == visible(HOSTILE)
+
+
+def test_pending_lines_show_every_field_escaped() -> None:
+    line = challenge_line(CHALLENGE, ACCOUNT)
+    assert line.isprintable()
+    assert "\\u202e" in line
+    assert "X-Injected" in line
+    assert "field\\n=" in line
+
+
+def test_accounts_output_escapes_the_device_name(tmp_path: Path) -> None:
+    home = tmp_path / "phone"
+    AccountStore(home).add(ACCOUNT)
+    result = CliRunner().invoke(app, ["--home", str(home), "accounts"])
+    assert result.exit_code == 0
+    assert "d\\u202e" in result.stdout
+    assert "\u202e" not in result.stdout
