@@ -67,6 +67,15 @@ def stream_request(identity: DeviceIdentity, host: str, port: int) -> bytes:
     return "\r\n".join(lines).encode("ascii")
 
 
+IDLE_PER_ADDRESS = 1_000  # idle streams per loopback source address (127.1.x.y)
+
+
+def source_address(index: int) -> str:
+    """The loopback address the ``index``-th idle device connects from: 127.1.0.1, 127.1.0.2…"""
+    n = index // IDLE_PER_ADDRESS + 1
+    return f"127.1.{n // 250}.{n % 250 + 1}"
+
+
 @dataclass
 class IdleFleet:
     """Open idle streams; :meth:`close` drops them all."""
@@ -86,19 +95,23 @@ class IdleFleet:
         limit = asyncio.Semaphore(concurrency)
         started = time.perf_counter()
 
-        async def one(identity: DeviceIdentity) -> None:
+        async def one(identity: DeviceIdentity, index: int) -> None:
             async with limit:
                 ready: asyncio.Future[None] = loop.create_future()
                 request = stream_request(identity, self.host, self.port)
                 _, protocol = await loop.create_connection(
-                    lambda: _IdleStream(request, ready), self.host, self.port
+                    lambda: _IdleStream(request, ready),
+                    self.host,
+                    self.port,
+                    local_addr=(source_address(index), 0),
                 )
                 self.streams.append(protocol)
                 async with asyncio.timeout(timeout):
                     await ready
 
         outcomes = await asyncio.gather(
-            *(one(identity) for identity in identities), return_exceptions=True
+            *(one(identity, len(self.streams) + i) for i, identity in enumerate(identities)),
+            return_exceptions=True,
         )
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         return time.perf_counter() - started, failures

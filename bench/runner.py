@@ -21,7 +21,7 @@ from bench.baselines import PollingDevice, health_floor, polling_baseline
 from bench.config import BenchConfig
 from bench.devices import StreamingDevice, enroll_many, relying_party
 from bench.flows import flow_summary, one_at_a_time, throughput
-from bench.idle import IdleFleet
+from bench.idle import IDLE_PER_ADDRESS, IdleFleet
 from bench.machine import load_average, machine_info
 from bench.report import targets
 from bench.server import ServerProcess, raise_open_file_limit
@@ -49,8 +49,12 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> dic
     """Run every measurement of ``config`` against a fresh ``pushauth serve``; the results."""
     open_files = raise_open_file_limit()
     with tempfile.TemporaryDirectory(prefix="pushauth-bench-") as workdir:
-        database_url = config.database_url or f"sqlite+aiosqlite:///{workdir}/bench.db"
-        server = ServerProcess(workdir=Path(workdir), database_url=database_url)
+        database_url = config.database_url or f"sqlite:///{workdir}/bench.db"
+        server = ServerProcess(
+            workdir=Path(workdir),
+            database_url=database_url,
+            env_extra=connection_limits(open_files),
+        )
         progress(f"starting pushauth serve on {server.url} ({_database_kind(database_url)})")
         await asyncio.to_thread(server.start)
         try:
@@ -59,6 +63,17 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> dic
             await asyncio.to_thread(server.stop)
     results["targets"] = targets(results)
     return results
+
+
+def connection_limits(open_files: dict[str, int]) -> dict[str, str]:
+    """The server's connection caps for a benchmark: as many connections as its open files allow,
+    and enough for the load generator's own clients on 127.0.0.1 (idle devices come from many
+    loopback addresses, IDLE_PER_ADDRESS each, as many devices come from many clients)."""
+    total = max(open_files["soft"] - 64, 4 * IDLE_PER_ADDRESS)
+    return {
+        "PUSHAUTH_MAX_CONNECTIONS": str(total),
+        "PUSHAUTH_MAX_CONNECTIONS_PER_CLIENT": str(min(total // 2, 2 * IDLE_PER_ADDRESS)),
+    }
 
 
 def _database_kind(url: str) -> str:

@@ -133,6 +133,22 @@ class ChallengeService:
             expires_at_ms=created + round(ttl * 1000),
         )
 
+    def _check_create(
+        self,
+        state: policy.LimitState,
+        facts: store.CreateFacts,
+        request: CreateChallengeIn,
+        now: int,
+    ) -> policy.Refusal | None:
+        return policy.check_create(
+            state,
+            recent=facts.recent,
+            pending=facts.pending,
+            replace_pending=request.replace_pending,
+            now_ms=now,
+            settings=self._settings,
+        )
+
     async def create(self, request: CreateChallengeIn) -> tuple[Challenge, int]:
         challenge = self._new_challenge(request)
         now = challenge.created_at_ms
@@ -151,14 +167,15 @@ class ChallengeService:
                     user_id=user_id,
                 )
             state = facts.limits
-            refusal = policy.check_create(
-                state,
-                recent=facts.recent,
-                pending=facts.pending,
-                replace_pending=request.replace_pending,
-                now_ms=now,
-                settings=self._settings,
-            )
+            refusal = self._check_create(state, facts, request, now)
+            if refusal and refusal.state != state and connection.dialect.name == "postgresql":
+                # The refusal writes the limit row: decide again on the row as it is now, held
+                # (a failure settled meanwhile must not be overwritten by this read's copy).
+                held = await limits_store.locked(connection, user_id)
+                state = replace(
+                    held, window_start_ms=max(held.window_start_ms, state.window_start_ms)
+                )
+                refusal = self._check_create(state, facts, request, now)
             if refusal is not None:
                 # A refused challenge is recorded and sends nothing to any device.
                 if refusal.state != state:
