@@ -30,7 +30,9 @@ from pushauth_server.domain.devices.routes import DevicesController, DeviceSelfC
 from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
 from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
+from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
+from pushauth_server.openapi import PushAuthJsonRenderPlugin
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
@@ -172,6 +174,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[noise.middleware(services.audit.limiter)],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=guard_input,
         request_max_body_size=settings.max_request_bytes,
         state=State({"services": services}),
         openapi_config=OpenAPIConfig(
@@ -179,7 +182,7 @@ def create_app(settings: Settings) -> Litestar:
             version=__version__,
             description="Self-hosted push authentication. See docs/protocol.md.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SwaggerRenderPlugin(), PushAuthJsonRenderPlugin()],
             components=Components(
                 security_schemes={
                     "ApiKey": SecurityScheme(

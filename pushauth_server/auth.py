@@ -4,9 +4,11 @@ Relying parties: the server keeps only the SHA-256 of the API key and compares i
 
 Devices: every call that is not a response carries ``X-PushAuth-Credential``,
 ``X-PushAuth-Timestamp`` (ms), ``X-PushAuth-Nonce`` and ``X-PushAuth-Signature`` over a
-:class:`~pushauth_server.protocol.RequestProof` bound to the method and path. The timestamp must
-be within the window, and each nonce is accepted once, so a captured proof cannot be replayed —
-not against this endpoint, and not against another.
+:class:`~pushauth_server.protocol.RequestProof` (protocol v2) bound to the method, the route path
+with its query string, and the SHA-256 of the body. The timestamp must be within the window, the
+nonce must carry at least 128 bits, and each nonce is accepted once per credential, so a captured
+proof cannot be replayed — not against this endpoint, and not against another — and one device's
+nonces never collide with another's.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.nonces import Claim, NonceStore
-from pushauth_server.protocol import RequestProof, verify
+from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
+    RequestProof,
+    body_sha256,
+    is_valid_nonce,
+    request_target,
+    verify,
+)
+from pushauth_server.protocol.legacy import RequestProofV1
+from pushauth_server.protocol.proofs import NONCE_MAX_LENGTH, NONCE_MIN_LENGTH
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 
@@ -164,13 +175,20 @@ class DeviceAuthenticator:
                 "-Signature)."
             )
         # Bounded before int(): a huge digit string would otherwise fail inside int().
-        if len(nonce) > 64 or len(credential_id) > 64 or not _TIMESTAMP.fullmatch(timestamp):
+        if len(credential_id) > 64 or not _TIMESTAMP.fullmatch(timestamp):
             raise errors.InvalidRequest("Malformed request proof headers.")
+        # A short or odd nonce could be guessed or pre-spent: at least 128 bits of base64url.
+        if not is_valid_nonce(nonce):
+            raise errors.InvalidRequest(
+                f"X-PushAuth-Nonce must be {NONCE_MIN_LENGTH} to {NONCE_MAX_LENGTH} base64url "
+                "characters (at least 128 random bits).",
+                field="X-PushAuth-Nonce",
+            )
         credential = await (load or self.active_credential)(credential_id)
         now = now_ms()
         window_ms = round(self._settings.request_proof_window_seconds * 1000)
         # A proof is fresh only within the window: an old captured proof is worthless.
-        path = request.url.path
+        path = _route_path(request)
         if abs(now - int(timestamp)) > window_ms:
             raise await self._reject(
                 AuditEvent.STALE_PROOF,
@@ -182,22 +200,29 @@ class DeviceAuthenticator:
                     window_seconds=self._settings.request_proof_window_seconds,
                 ),
             )
+        # The whole request is signed: a changed query string or body breaks the proof.
+        query = request.scope.get("query_string", b"").decode("latin-1")
         proof = RequestProof(
             origin=self._settings.origin,
             method=request.method,
-            path=path,
+            target=request_target(path, query),
+            body_sha256=body_sha256(await request.body()),
             timestamp_ms=int(timestamp),
             nonce=nonce,
             credential_id=credential_id,
         )
         if not verify(public_key=credential.public_key, message=proof, signature=signature):
-            raise await self._reject(
-                AuditEvent.INVALID_SIGNATURE,
-                credential,
-                path,
-                errors.InvalidSignature("The request proof signature does not verify."),
+            error: errors.PushAuthError = errors.InvalidSignature(
+                "The request proof signature does not verify."
             )
-        # Each nonce once: the same proof presented again (here or elsewhere) is a replay.
+            if self._is_v1_proof(credential, request, path, proof, signature):
+                error = errors.UnsupportedProtocolVersion(
+                    f"This device signs protocol version 1 request proofs; this server speaks "
+                    f"version {PROTOCOL_VERSION} only. Update the device software.",
+                    supported=[PROTOCOL_VERSION],
+                )
+            raise await self._reject(AuditEvent.INVALID_SIGNATURE, credential, path, error)
+        # Each nonce once per credential: the same proof presented again is a replay.
         claim = await self.nonces.claim(
             credential_id, nonce, int(timestamp), int(timestamp) + window_ms
         )
@@ -221,3 +246,31 @@ class DeviceAuthenticator:
                 errors.ReplayedProof("This request proof was already used."),
             )
         return credential
+
+    @staticmethod
+    def _is_v1_proof(
+        credential: Credential,
+        request: Request[Any, Any, Any],
+        path: str,
+        proof: RequestProof,
+        signature: str,
+    ) -> bool:
+        """Only to name the problem: a v1 proof is refused either way."""
+        legacy = RequestProofV1(
+            origin=proof.origin,
+            method=request.method,
+            path=path,
+            timestamp_ms=proof.timestamp_ms,
+            nonce=proof.nonce,
+            credential_id=proof.credential_id,
+        )
+        return verify(public_key=credential.public_key, message=legacy, signature=signature)
+
+
+def _route_path(request: Request[Any, Any, Any]) -> str:
+    """The path the app routed, without any prefix a proxy mounted it under (ASGI root_path)."""
+    path: str = request.scope["path"]
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :] or "/"
+    return path

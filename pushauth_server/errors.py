@@ -3,7 +3,10 @@
     PushAuthError
     ├── InvalidRequest (400)              invalid_request
     │   ├── NumberMatchingRequired        number_matching_required
-    │   └── InvalidTimeout                invalid_timeout
+    │   ├── InvalidTimeout                invalid_timeout
+    │   ├── RequestAborted                request_aborted  (the client left mid-body)
+    │   ├── UnsupportedProtocolVersion    unsupported_protocol_version
+    │   └── WeakPublicKey                 weak_public_key
     ├── Unauthenticated (401)
     │   ├── InvalidApiKey                 invalid_api_key
     │   ├── InvalidSignature              invalid_signature
@@ -26,7 +29,11 @@
     │   ├── NoEnrolledDevice              no_enrolled_device
     │   ├── CredentialAlreadyRevoked      credential_already_revoked
     │   └── PendingChallengeExists        challenge_pending
+    ├── RequestTimeout (408)              request_timeout  (sent by the connection guard)
     ├── PayloadTooLarge (413)             payload_too_large
+    ├── RequestLineTooLong (414)          request_line_too_long  (sent by the connection guard)
+    ├── UnsupportedMediaType (415)        unsupported_media_type
+    ├── HeadersTooLarge (431)             headers_too_large  (sent by the connection guard)
     ├── RateLimited (429)                 rate_limited
     ├── InternalError (500)               internal_error   (never raised on purpose)
     └── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
@@ -60,6 +67,18 @@ class NumberMatchingRequired(InvalidRequest):
 
 class InvalidTimeout(InvalidRequest):
     code = "invalid_timeout"
+
+
+class RequestAborted(InvalidRequest):
+    code = "request_aborted"
+
+
+class UnsupportedProtocolVersion(InvalidRequest):
+    code = "unsupported_protocol_version"
+
+
+class WeakPublicKey(InvalidRequest):
+    code = "weak_public_key"
 
 
 class Unauthenticated(PushAuthError):
@@ -167,6 +186,26 @@ class PayloadTooLarge(PushAuthError):
     code = "payload_too_large"
 
 
+class RequestTimeout(PushAuthError):
+    status_code = 408
+    code = "request_timeout"
+
+
+class RequestLineTooLong(PushAuthError):
+    status_code = 414
+    code = "request_line_too_long"
+
+
+class UnsupportedMediaType(PushAuthError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class HeadersTooLarge(PushAuthError):
+    status_code = 431
+    code = "headers_too_large"
+
+
 class InternalError(PushAuthError):
     status_code = 500
     code = "internal_error"
@@ -186,6 +225,7 @@ __all__ = [
     "CredentialRevoked",
     "EnrollmentTokenInvalid",
     "Forbidden",
+    "HeadersTooLarge",
     "InternalError",
     "InvalidApiKey",
     "InvalidRequest",
@@ -200,12 +240,18 @@ __all__ = [
     "PushAuthError",
     "RateLimited",
     "ReplayedProof",
+    "RequestAborted",
+    "RequestLineTooLong",
+    "RequestTimeout",
     "RouteNotFound",
     "ServerBusy",
     "StaleProof",
     "Unauthenticated",
     "UnknownCredential",
+    "UnsupportedMediaType",
+    "UnsupportedProtocolVersion",
     "UserLocked",
     "UserNotFound",
+    "WeakPublicKey",
     "WrongAccount",
 ]

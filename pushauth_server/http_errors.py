@@ -15,6 +15,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     ClientException,
     HTTPException,
+    InternalServerException,
     MethodNotAllowedException,
     NotAuthorizedException,
     NotFoundException,
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from pushauth_server import errors
+from pushauth_server.protocol.text import SAFE_TEXT_PATTERN, UNSAFE_TEXT_RULE
 
 logger = logging.getLogger("pushauth.server")
 
@@ -38,6 +40,9 @@ def error_response(error: errors.PushAuthError) -> Response[dict[str, Any]]:
     retry_after = error.details.get("retry_after_seconds")
     if isinstance(retry_after, int | float):
         headers["Retry-After"] = str(max(1, round(retry_after)))
+    allowed = error.details.get("allowed_methods")
+    if isinstance(error, errors.MethodNotAllowed) and isinstance(allowed, list):
+        headers["Allow"] = ", ".join(allowed)  # RFC 9110 §15.5.6: a 405 says what is allowed
     return Response(
         content=_body(error),
         status_code=error.status_code,
@@ -61,7 +66,13 @@ def translate(exc: Exception) -> errors.PushAuthError:
     if isinstance(exc, NotFoundException):
         return errors.RouteNotFound("No such endpoint. See /schema for the API.")
     if isinstance(exc, MethodNotAllowedException):
-        return errors.MethodNotAllowed("This endpoint does not accept that HTTP method.")
+        allow = (exc.headers or {}).get("allow", "")
+        methods = sorted({m.strip().upper() for m in allow.split(",") if m.strip()})
+        return errors.MethodNotAllowed(
+            "This endpoint does not accept that HTTP method"
+            + (f"; it accepts {', '.join(methods)}." if methods else "."),
+            allowed_methods=methods,
+        )
     if isinstance(exc, NotAuthorizedException):
         return errors.Unauthenticated(exc.detail)
     if isinstance(exc, ClientException) and exc.status_code == 413:
@@ -81,6 +92,10 @@ def translate(exc: Exception) -> errors.PushAuthError:
             "The server is too busy to take this request now; retry in a moment.",
             retry_after_seconds=1,
         )
+    if isinstance(exc, InternalServerException) and "disconnected" in (exc.detail or ""):
+        # The client hung up mid-body: its problem, worth one line, never a traceback.
+        logger.warning("request aborted: the client disconnected before sending the whole body")
+        return errors.RequestAborted("The client disconnected before the request body ended.")
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
         return errors.InvalidRequest(exc.detail or "Bad request.")
     logger.exception("unexpected error while handling a request", exc_info=exc)
@@ -105,7 +120,12 @@ def _validation_problems(exc: ValidationException) -> list[str]:
         if isinstance(item, dict):
             key = item.get("key")
             message = item.get("message", "invalid")
-            problems.append(f"{key}: {message}" if key else str(message))
+            # A regex is no message for a person: say the rule the text broke instead.
+            message = str(message).replace(
+                f"Expected `str` matching regex {SAFE_TEXT_PATTERN!r}",
+                f"must be plain text: {UNSAFE_TEXT_RULE}",
+            )
+            problems.append(f"{key}: {message}" if key else message)
     return problems
 
 

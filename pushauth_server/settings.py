@@ -89,6 +89,36 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted.")
 
+    # Connections (pushauth_server/connections.py; docs/operations.md, "Connections").
+    max_connections: int = Field(
+        1000,
+        ge=2,
+        description="Open connections at most (also kept 64 below the open-file limit); "
+        "past it a new connection gets 503 and is closed.",
+    )
+    max_connections_per_client: int = Field(
+        250,
+        ge=1,
+        description="Open connections one client address may hold (at most half of "
+        "max_connections). Behind a reverse proxy every client has the proxy's address.",
+    )
+    request_read_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Time a connection has to send a whole request (line, headers and body), "
+        "from when it opens or from its first byte after an idle keep-alive.",
+    )
+    keep_alive_timeout_seconds: int = Field(
+        5, ge=1, le=300, description="An idle connection between requests is closed after this."
+    )
+    max_header_bytes: int = Field(
+        16_384, ge=1024, le=1_048_576, description="Largest request head (line and headers)."
+    )
+    max_request_line_bytes: int = Field(
+        8192, ge=256, le=65_536, description="Longest request line (method, target, version)."
+    )
+
     # Push-bombing defences (NIST SP 800-63B-4 §3.1.3.2, §3.2.2). All enforced server-side.
     max_pending_per_user: int = Field(
         1, ge=1, le=10, description="Pending challenges a user may have at once."

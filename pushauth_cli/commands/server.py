@@ -96,6 +96,7 @@ def serve(
 
     from pushauth_cli.serving import ReadyServer
     from pushauth_server.app import create_app
+    from pushauth_server.connections import connection_limits, guarded_protocol
     from pushauth_server.settings import Settings
 
     settings = Settings.load(host=host, port=port, database_url=database_url, public_url=public_url)
@@ -116,6 +117,10 @@ def serve(
         # Open event streams are ended as the shutdown starts (before_shutdown); devices
         # reconnect (and get what is pending) when the server is back. 5 s for the rest.
         timeout_graceful_shutdown=5,
+        # Bounded connections (pushauth_server/connections.py): uvicorn's parser, guarded.
+        http=guarded_protocol(connection_limits(settings)),
+        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,  # the guard's backstop
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
     services = app.state["services"]
     ReadyServer(config, before_shutdown=services.notifier.hub.close).run(sockets=[listening])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -60,7 +60,9 @@ class PushAuthClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    def _headers(self, auth: calls.Auth, method: str, path: str) -> dict[str, str]:
+    def _headers(
+        self, auth: calls.Auth, method: str, target: str, body: bytes = b""
+    ) -> dict[str, str]:
         if auth == "api_key":
             if not self.api_key:
                 raise ClientError("No API key: pass --api-key or set PUSHAUTH_API_KEY.")
@@ -68,19 +70,25 @@ class PushAuthClient:
         if auth == "device":
             if self.identity is None:
                 raise ClientError("This call needs an enrolled device identity.")
-            full_path = httpx.URL(self.base_url + path).path
-            return self.identity.proof_headers(method, full_path)
+            # The route path and query as sent (not the public URL's prefix), and the exact body.
+            return self.identity.proof_headers(method, target, body)
         return {}
 
+    @staticmethod
+    def _target(path: str, params: Mapping[str, str | float] | None) -> str:
+        """``path`` with its query string, built once so what is signed is what is sent."""
+        query = str(httpx.QueryParams(dict(params))) if params else ""
+        return f"{path}?{query}" if query else path
+
     async def call(self, call: calls.Call[T]) -> T:
-        headers = self._headers(call.auth, call.method, call.path)
+        target = self._target(call.path, call.params)
+        body = b"" if call.json is None else json.dumps(call.json).encode("utf-8")
+        headers = self._headers(call.auth, call.method, target, body)
+        if body:
+            headers["Content-Type"] = "application/json"
         try:
             response = await self._http.request(
-                call.method,
-                call.path,
-                json=call.json,
-                params=dict(call.params) or None,
-                headers=headers,
+                call.method, target, content=body or None, headers=headers
             )
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
@@ -104,10 +112,11 @@ class PushAuthClient:
     async def _events(
         self, path: str, auth: calls.Auth, params: dict[str, str] | None = None
     ) -> AsyncIterator[tuple[str, Any]]:
-        headers = self._headers(auth, "GET", path)
+        target = self._target(path, params)
+        headers = self._headers(auth, "GET", target)
         try:
             async with aconnect_sse(
-                self._http, "GET", path, headers=headers, params=params, timeout=STREAM_TIMEOUT
+                self._http, "GET", target, headers=headers, timeout=STREAM_TIMEOUT
             ) as source:
                 response = source.response
                 if response.status_code >= 400:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,9 @@ from pushauth_server.protocol import (
     DenyReason,
     EnrollmentProof,
     RequestProof,
+    body_sha256,
     context_hash,
+    new_request_nonce,
     public_key_b64,
     sign,
 )
@@ -44,13 +45,19 @@ class DeviceIdentity:
     credential_id: str
     private_key: Ed25519PrivateKey
 
-    def proof_headers(self, method: str, path: str) -> dict[str, str]:
+    def proof_headers(self, method: str, target: str, body: bytes = b"") -> dict[str, str]:
+        """The four request-proof headers (protocol v2) for one request.
+
+        ``target`` is the route path plus ``?query`` exactly as sent, without the public URL's
+        prefix; ``body`` the exact body bytes sent (none for a GET).
+        """
         timestamp = now_ms()
-        nonce = secrets.token_urlsafe(18)
+        nonce = new_request_nonce()
         proof = RequestProof(
             origin=self.origin,
             method=method,
-            path=path,
+            target=target,
+            body_sha256=body_sha256(body),
             timestamp_ms=timestamp,
             nonce=nonce,
             credential_id=self.credential_id,

@@ -16,6 +16,7 @@ from pushauth_server.protocol.keys import (
     is_valid_public_key,
     private_key_from_seed,
     public_key_b64,
+    public_key_rejection,
     sign,
     verify,
 )
@@ -29,9 +30,17 @@ from pushauth_server.protocol.messages import (
     signed_bytes,
 )
 from pushauth_server.protocol.outcome import Outcome, judge_response
+from pushauth_server.protocol.proofs import (
+    NONCE_PATTERN,
+    body_sha256,
+    is_valid_nonce,
+    new_request_nonce,
+    request_target,
+)
 from pushauth_server.protocol.states import ChallengeStatus, DenialReason, can_transition
 
 __all__ = [
+    "NONCE_PATTERN",
     "PROTOCOL_VERSION",
     "ChallengeContext",
     "ChallengeResponse",
@@ -45,16 +54,21 @@ __all__ = [
     "SignedMessage",
     "b64url_decode",
     "b64url_encode",
+    "body_sha256",
     "can_transition",
     "canonical_bytes",
     "codes_match",
     "context_hash",
     "generate_private_key",
+    "is_valid_nonce",
     "is_valid_public_key",
     "judge_response",
+    "new_request_nonce",
     "new_verification_code",
     "private_key_from_seed",
     "public_key_b64",
+    "public_key_rejection",
+    "request_target",
     "sign",
     "signed_bytes",
     "verify",

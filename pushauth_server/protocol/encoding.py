@@ -14,7 +14,9 @@ import struct
 from collections.abc import Iterable
 
 MAGIC = b"pushauth\x00"
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+"""Version 2 (this one) binds request proofs to the query string and the body; version 1 is
+refused (see :mod:`.legacy`)."""
 
 FieldValue = str | int | bytes
 
@@ -31,10 +33,12 @@ def _value_bytes(value: FieldValue) -> bytes:
     return bytes(value)
 
 
-def canonical_bytes(kind: str, fields: Iterable[tuple[str, FieldValue]]) -> bytes:
-    """Encode ``fields`` under the domain label ``kind`` for protocol version 1."""
+def canonical_bytes(
+    kind: str, fields: Iterable[tuple[str, FieldValue]], *, version: int = PROTOCOL_VERSION
+) -> bytes:
+    """Encode ``fields`` under the domain label ``kind`` (``version`` only to recognise v1)."""
     label = kind.encode("ascii")
-    parts = [MAGIC, bytes([PROTOCOL_VERSION]), label, b"\x00"]
+    parts = [MAGIC, bytes([version]), label, b"\x00"]
     for name, value in fields:
         name_bytes = name.encode("utf-8")
         value_bytes = _value_bytes(value)

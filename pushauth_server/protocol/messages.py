@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
 
-from pushauth_server.protocol.encoding import FieldValue, canonical_bytes
+from pushauth_server.protocol.encoding import PROTOCOL_VERSION, FieldValue, canonical_bytes
 
 Decision = Literal["approve", "deny"]
 DenyReason = Literal["", "not_me"]
@@ -18,6 +18,7 @@ DenyReason = Literal["", "not_me"]
 
 class SignedMessage(Protocol):
     KIND: ClassVar[str]
+    VERSION: ClassVar[int]
 
     def fields(self) -> tuple[tuple[str, FieldValue], ...]: ...
 
@@ -27,6 +28,7 @@ class EnrollmentProof:
     """Proof that the device holding ``public_key`` was handed the single-use ``token``."""
 
     KIND: ClassVar[str] = "enrollment-proof"
+    VERSION: ClassVar[int] = PROTOCOL_VERSION
     origin: str
     token: str
     public_key: str  # unpadded base64url of the raw 32-byte Ed25519 public key
@@ -43,21 +45,28 @@ class EnrollmentProof:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RequestProof:
-    """Fresh proof of key possession for a device call that is not a response."""
+    """Fresh proof of key possession for a device call that is not a response.
+
+    Binds the whole request: method, the route path with its query string (``target``), and the
+    SHA-256 of the exact body bytes, so no part of a signed request can be changed in transit.
+    """
 
     KIND: ClassVar[str] = "request-proof"
+    VERSION: ClassVar[int] = PROTOCOL_VERSION
     origin: str
     method: str
-    path: str
+    target: str  # route path, then "?" and the query string exactly as sent, if there is one
+    body_sha256: str  # lowercase hex SHA-256 of the body bytes (of b"" when there is no body)
     timestamp_ms: int
-    nonce: str
+    nonce: str  # >= 128 random bits, unpadded base64url (see proofs.NONCE_PATTERN)
     credential_id: str
 
     def fields(self) -> tuple[tuple[str, FieldValue], ...]:
         return (
             ("origin", self.origin),
             ("method", self.method.upper()),
-            ("path", self.path),
+            ("target", self.target),
+            ("body_sha256", self.body_sha256),
             ("timestamp_ms", self.timestamp_ms),
             ("nonce", self.nonce),
             ("credential_id", self.credential_id),
@@ -69,6 +78,7 @@ class ChallengeResponse:
     """The user's answer to one challenge: the decision and what they saw are both signed."""
 
     KIND: ClassVar[str] = "challenge-response"
+    VERSION: ClassVar[int] = PROTOCOL_VERSION
     origin: str
     challenge_id: str
     nonce: str  # the server's nonce for this challenge, >= 128 random bits, base64url
@@ -95,4 +105,4 @@ class ChallengeResponse:
 
 def signed_bytes(message: SignedMessage) -> bytes:
     """The exact bytes a device signs and the server verifies for ``message``."""
-    return canonical_bytes(message.KIND, message.fields())
+    return canonical_bytes(message.KIND, message.fields(), version=message.VERSION)

@@ -7,8 +7,11 @@ tests need no keyring; the commands run as real processes with a fixed terminal 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -91,8 +94,24 @@ async def test_tables_go_to_stdout_with_every_id_whole(cli: Commands, columns: i
             assert len(line) <= columns, line
 
 
+def _as_stored_by_an_older_server(cli: Commands, credential_id: str) -> None:
+    """Put EVIL_NAME where an older server, which did not refuse such names, would have: the
+    device's name and an audit row's detail (the server now refuses them at the door)."""
+    path = cli.server.database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "UPDATE credentials SET name = ? WHERE credential_id = ?", (EVIL_NAME, credential_id)
+        )
+        db.execute(
+            "INSERT INTO audit_events (at_ms, event, user_id, credential_id, detail_json) "
+            "VALUES (?, 'device.revoked', 'mallory', ?, ?)",
+            (int(time.time() * 1000), credential_id, json.dumps({"name": EVIL_NAME})),
+        )
+
+
 async def test_server_provided_text_is_printed_escaped(cli: Commands) -> None:
-    device = await api_device(cli, "mallory", name=EVIL_NAME)
+    device = await api_device(cli, "mallory", name="plain")
+    _as_stored_by_an_older_server(cli, device.identity.credential_id)
     async with rp_client(cli) as rp, device:
         challenge_id = await approve(rp, device, "mallory")
     devices = run(cli, "devices", "mallory", columns=200)

@@ -15,7 +15,7 @@ import pytest
 
 from pushauth_server.client import DeviceIdentity, enrollment_proof
 from pushauth_server.clock import now_ms
-from pushauth_server.protocol import RequestProof, generate_private_key, sign
+from pushauth_server.protocol import RequestProof, body_sha256, generate_private_key, sign
 from tests.conftest import StartServer
 from tests.integration.test_scale_out import postgres_database  # noqa: F401 - a fixture
 from tests.support.processes import API_KEY, Server
@@ -49,7 +49,8 @@ def proof(device: DeviceIdentity, *, ahead_ms: int = 0) -> dict[str, str]:
     message = RequestProof(
         origin=device.origin,
         method="GET",
-        path=PATH,
+        target=PATH,
+        body_sha256=body_sha256(b""),
         timestamp_ms=timestamp,
         nonce=nonce,
         credential_id=device.credential_id,

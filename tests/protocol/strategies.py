@@ -26,7 +26,7 @@ def _field_values(cls: type[Any]) -> dict[str, st.SearchStrategy[Any]]:
     return {
         name: special[name] if name in special else by_type[str(annotation)]
         for name, annotation in cls.__annotations__.items()
-        if name != "KIND"
+        if name not in ("KIND", "VERSION")
     }
 
 

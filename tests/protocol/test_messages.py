@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
     ChallengeResponse,
     EnrollmentProof,
     RequestProof,
@@ -46,6 +47,7 @@ class Relabelled:
 
     def __init__(self, kind: str, fields: tuple[tuple[str, FieldValue], ...]) -> None:
         self.KIND = kind
+        self.VERSION = PROTOCOL_VERSION
         self._fields = fields
 
     def fields(self) -> tuple[tuple[str, FieldValue], ...]:
@@ -134,7 +136,8 @@ def test_another_devices_signature_does_not_verify(message: Any) -> None:
 def test_method_is_signed_upper_case() -> None:
     base = {
         "origin": "o",
-        "path": "/p",
+        "target": "/p",
+        "body_sha256": "",
         "timestamp_ms": 1,
         "nonce": "n",
         "credential_id": "c",

@@ -20,6 +20,7 @@ from pushauth_server.protocol import (
     EnrollmentProof,
     RequestProof,
     SignedMessage,
+    body_sha256,
     context_hash,
     private_key_from_seed,
     public_key_b64,
@@ -72,7 +73,7 @@ def test_signed_bytes_are_fixed(name: str) -> None:
 def test_signed_bytes_start_with_magic_version_and_kind(name: str) -> None:
     message = _message(name)
     header = b"pushauth\x00" + bytes([PROTOCOL_VERSION]) + message.KIND.encode() + b"\x00"
-    assert PROTOCOL_VERSION == 1
+    assert PROTOCOL_VERSION == 2
     assert signed_bytes(message).startswith(header)
 
 
@@ -113,3 +114,18 @@ def test_context_hash_ignores_the_order_custom_items_were_given_in() -> None:
         custom=tuple(reversed(context.custom)),
     )
     assert context_hash(shuffled) == VECTORS["context"]["context_hash"]
+
+
+def test_the_request_proof_vector_signs_its_body() -> None:
+    vector = VECTORS["messages"]["request_proof"]
+    assert vector["fields"]["body_sha256"] == body_sha256(vector["body_utf8"].encode("utf-8"))
+
+
+def test_custom_keys_are_ordered_by_code_point_not_utf16() -> None:
+    # UTF-8 byte order is code-point order; JavaScript's default sort compares UTF-16 units and
+    # puts U+1F600 (a surrogate pair, 0xD83D...) before U+FB01: that client would be refused.
+    order = VECTORS["context"]["custom_key_order"]
+    assert [key for key, _ in _context().custom] == order
+    assert order == sorted(order, key=lambda key: key.encode("utf-8"))
+    utf16 = sorted(order, key=lambda key: key.encode("utf-16-be"))
+    assert utf16 != order

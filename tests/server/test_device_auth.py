@@ -7,7 +7,13 @@ import secrets
 import pytest
 
 from pushauth_server.clock import now_ms
-from pushauth_server.protocol import RequestProof, generate_private_key, sign
+from pushauth_server.protocol import (
+    RequestProof,
+    body_sha256,
+    generate_private_key,
+    new_request_nonce,
+    sign,
+)
 from tests.server.conftest import Device, Harness, assert_error
 
 PATH = "/v1/device/challenges"
@@ -23,13 +29,15 @@ def proof_headers(
     nonce: str | None = None,
     origin: str | None = None,
     key: object = None,
+    body: bytes = b"",
 ) -> dict[str, str]:
     timestamp = now_ms() if timestamp is None else timestamp
-    nonce = nonce or secrets.token_urlsafe(18)
+    nonce = nonce or new_request_nonce()
     proof = RequestProof(
         origin=origin or harness.settings.origin,
         method=method,
-        path=path,
+        target=path,
+        body_sha256=body_sha256(body),
         timestamp_ms=timestamp,
         nonce=nonce,
         credential_id=device.credential_id,
@@ -128,7 +136,7 @@ async def test_the_same_proof_twice_is_a_replay(harness: Harness, device: Device
 async def test_a_spent_nonce_is_refused_on_another_endpoint(
     harness: Harness, device: Device
 ) -> None:
-    nonce = secrets.token_urlsafe(18)
+    nonce = secrets.token_urlsafe(16)
     first = proof_headers(harness, device, nonce=nonce)
     assert (await harness.client.get(PATH, headers=first)).status_code == 200
     stream = "/v1/device/stream"

@@ -17,6 +17,7 @@ from pushauth_server.domain.audit import store, verify
 from pushauth_server.domain.audit.chain import Head
 from pushauth_server.domain.audit.log import AUDIT_CHANNEL
 from pushauth_server.events import routing
+from pushauth_server.protocol.identifiers import USER_ID_MAX_LENGTH, USER_ID_PATTERN
 from pushauth_server.realtime import EventReader
 from pushauth_server.services import ServicesDep
 from pushauth_server.storage.tables import audit_events
@@ -25,8 +26,12 @@ _encode = msgspec.json.Encoder().encode
 
 UserFilter = Annotated[
     str | None,
-    Parameter(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$", required=False),
+    Parameter(max_length=USER_ID_MAX_LENGTH, pattern=USER_ID_PATTERN, required=False),
 ]
+# Ids and times are 64-bit signed integers in the database: a larger number is a 400, not a 500.
+MAX_INT64 = 2**63 - 1
+SinceMs = Annotated[int | None, Parameter(ge=0, le=MAX_INT64, required=False)]
+AfterId = Annotated[int | None, Parameter(ge=0, le=MAX_INT64, required=False)]
 
 
 class AuditPage(Struct, kw_only=True):
@@ -82,8 +87,8 @@ class AuditController(Controller):
         self,
         services: ServicesDep,
         user_id: UserFilter = None,
-        since_ms: Annotated[int | None, Parameter(ge=0, required=False)] = None,
-        after_id: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        since_ms: SinceMs = None,
+        after_id: AfterId = None,
         limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
     ) -> AuditPage:
         async with services.database.read() as connection:
@@ -104,7 +109,7 @@ class AuditController(Controller):
         self,
         services: ServicesDep,
         user_id: UserFilter = None,
-        after_id: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        after_id: AfterId = None,
     ) -> Stream:
         """Sends events after ``after_id`` (if given), then each new one as an ``audit`` event."""
         keepalive = services.settings.stream_keepalive_seconds

@@ -14,31 +14,79 @@ from msgspec import Meta, Struct
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.challenges.models import Challenge
+from pushauth_server.protocol.identifiers import (
+    USER_ID_FORMAT,
+    USER_ID_MAX_LENGTH,
+    USER_ID_PATTERN,
+    user_id_problem,
+)
+from pushauth_server.protocol.text import SAFE_TEXT_PATTERN, UNSAFE_TEXT_RULE, text_problem
 
+# The pattern is documented in OpenAPI (ECMA-262, where ``$`` is the end of the string); msgspec
+# matches with Python's ``re``, where ``$`` also matches before a trailing newline, so each struct
+# also checks the whole string in ``__post_init__`` (``check_user_id``).
 UserId = Annotated[
     str,
     Meta(
         min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$",
-        description="The relying party's identifier for the user.",
+        max_length=USER_ID_MAX_LENGTH,
+        pattern=USER_ID_PATTERN,
+        description=f"The relying party's identifier for the user: {USER_ID_FORMAT}.",
     ),
 ]
-Action = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9._:-]*$")]
-CustomKey = Annotated[str, Meta(min_length=1, max_length=64)]
-CustomValue = Annotated[str, Meta(max_length=256)]
+Action = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z][A-Za-z0-9._:-]*$",
+        description="What is being approved: a letter first, then letters, digits and . _ : -",
+    ),
+]
+_SAFE = f"Shown to the user: {UNSAFE_TEXT_RULE}."
+CustomKey = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=SAFE_TEXT_PATTERN, description=_SAFE)
+]
+CustomValue = Annotated[str, Meta(max_length=256, pattern=SAFE_TEXT_PATTERN, description=_SAFE)]
+
+
+def safe_text(max_length: int) -> Meta:
+    """Text shown to a person: bounded, and no control, bidi or zero-width characters."""
+    return Meta(max_length=max_length, pattern=SAFE_TEXT_PATTERN, description=_SAFE)
+
+
+def check_user_id(value: str) -> None:
+    """Raise ``ValueError`` (a 400 naming the field) unless ``value`` is a whole valid user id."""
+    problem = user_id_problem(value)
+    if problem is not None:
+        raise ValueError(f"user_id: {problem}")
+
+
+def check_text(field: str, value: str) -> None:
+    """Raise ``ValueError`` (a 400 naming the field) for control, bidi or zero-width text."""
+    problem = text_problem(field, value)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 class ContextIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    note: Annotated[str, Meta(max_length=500)] = ""
-    initiator_host: Annotated[str, Meta(max_length=255)] = ""
-    initiator_ip: Annotated[str, Meta(max_length=64)] = ""
-    initiator_user_agent: Annotated[str, Meta(max_length=512)] = ""
+    note: Annotated[str, safe_text(500)] = ""
+    initiator_host: Annotated[str, safe_text(255)] = ""
+    initiator_ip: Annotated[str, Meta(max_length=64, description="An IPv4 or IPv6 address.")] = ""
+    initiator_user_agent: Annotated[str, safe_text(512)] = ""
     custom: Annotated[dict[CustomKey, CustomValue], Meta(max_length=16)] = msgspec.field(
         default_factory=dict
     )
 
     def __post_init__(self) -> None:
+        # Everything here is shown to the user who decides: no text that disguises itself.
+        check_text("context.note", self.note)
+        check_text("context.initiator_host", self.initiator_host)
+        check_text("context.initiator_ip", self.initiator_ip)
+        check_text("context.initiator_user_agent", self.initiator_user_agent)
+        for key, value in self.custom.items():
+            check_text("context.custom key", key)
+            check_text(f"context.custom[{key!r}]", value)
         if self.initiator_ip:
             try:
                 ipaddress.ip_address(self.initiator_ip)
@@ -53,6 +101,9 @@ class CreateChallengeIn(Struct, forbid_unknown_fields=True, kw_only=True):
     expires_in_seconds: Annotated[float, Meta(gt=0, le=3600)] | None = None
     number_matching: bool = True
     replace_pending: bool = False  # cancel the user's pending challenge instead of being refused
+
+    def __post_init__(self) -> None:
+        check_user_id(self.user_id)
 
 
 class ContextOut(Struct, kw_only=True):
@@ -102,7 +153,16 @@ class ResponseIn(Struct, forbid_unknown_fields=True, kw_only=True):
     decision: Literal["approve", "deny"]
     reason: Literal["", "not_me"] = ""
     verification_code: Annotated[str, Meta(max_length=8, pattern=r"^[0-9]*$")] = ""
-    signature: Annotated[str, Meta(min_length=1, max_length=128)]
+    signature: Annotated[
+        str,
+        Meta(
+            min_length=86,
+            max_length=86,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="Ed25519 signature (64 bytes, unpadded base64url) of the "
+            "challenge-response.",
+        ),
+    ]
 
 
 class ResponseOut(Struct, kw_only=True):

@@ -17,7 +17,7 @@ from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices.models import Credential
-from pushauth_server.protocol import EnrollmentProof, is_valid_public_key, verify
+from pushauth_server.protocol import EnrollmentProof, public_key_rejection, verify
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 from pushauth_server.storage.tables import credentials, enrollment_tokens
@@ -56,8 +56,19 @@ class EnrollmentService:
     async def register(
         self, *, token: str, public_key: str, device_name: str, signature: str
     ) -> Credential:
-        if not is_valid_public_key(public_key):
-            raise errors.InvalidRequest("public_key is not a base64url Ed25519 public key.")
+        key_rejection = public_key_rejection(public_key)
+        if key_rejection is not None and not key_rejection.weak:
+            raise errors.InvalidRequest(
+                f"public_key is not a base64url Ed25519 public key ({key_rejection.problem}).",
+                field="public_key",
+            )
+        if key_rejection is not None:
+            # A small-order key would accept one forged signature for every message.
+            raise errors.WeakPublicKey(
+                f"public_key is refused: {key_rejection.problem}. Generate a new Ed25519 key pair.",
+                field="public_key",
+                problem=key_rejection.problem,
+            )
         proof = EnrollmentProof(
             origin=self._settings.origin,
             token=token,
@@ -104,9 +115,9 @@ class EnrollmentService:
                 )
             elif consumed.rowcount != 1:
                 why = "already used" if row.used_at_ms is not None else "expired"
+                # Nothing about whose token it was: the holder of a used token learns no user id.
                 rejection = errors.EnrollmentTokenInvalid(
-                    f"This enrollment token is {why}. Ask for a new one: "
-                    f"pushauth enroll {row.user_id}",
+                    f"This enrollment token is {why}. Ask for a new one (pushauth enroll USER).",
                     reason=why,
                 )
             else:
