@@ -9,6 +9,7 @@ rows are then changed with plain SQL, as a shell on the database would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit import origins, verify
 from pushauth_server.domain.audit.chain import Head
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
+from pushauth_server.domain.audit.store import ChallengeResponseV1, check_receipts
 from pushauth_server.protocol import ChallengeResponse, generate_private_key, public_key_b64, sign
 from pushauth_server.storage import Database, tables
 from pushauth_server.storage.audit_chain import CONTENT_FIELDS, link_hash
@@ -394,3 +396,37 @@ async def test_concurrent_writers_form_one_unbroken_chain(database: Database) ->
     assert report.chain.rows == 40
     assert report.chain.head is not None
     assert report.chain.head.seq == 40
+
+
+async def test_receipts_signed_under_protocol_version_1_still_verify(stack: Stack) -> None:
+    """Devices sign version 2 now; an answer a version-1 device signed (an older database's
+    rows) verifies under the version its receipt carries, and only under that one."""
+    user = fresh_user()
+    device = await enroll(stack.services, user)
+    challenge = await create(stack.services, user)
+    answered = await respond(stack.services, device, challenge)
+    message = answered.response_message(
+        origin=ORIGIN,
+        credential_id=device.credential.credential_id,
+        decision="approve",
+        reason="",
+        verification_code=challenge.verification_code,
+    )
+    v1_signature = sign(device.key, ChallengeResponseV1(**dict(message.fields())))
+    old = dataclasses.replace(answered, signature=v1_signature)
+    receipt = {**dict(message.fields()), "signature": v1_signature}  # no version recorded: 1
+    keys = {device.credential.credential_id: device.credential.public_key}
+
+    def record(receipt: dict[str, object]) -> AuditRecord:
+        return AuditRecord(
+            event=AuditEvent.CHALLENGE_APPROVED,
+            challenge_id=challenge.challenge_id,
+            credential_id=device.credential.credential_id,
+            receipt=receipt,
+        )
+
+    _, problems = check_receipts([old], [record(receipt)], keys, {ORIGIN: 1})
+    assert problems == []
+    claimed_v2 = {**receipt, "protocol_version": 2}
+    _, problems = check_receipts([old], [record(claimed_v2)], keys, {ORIGIN: 1})
+    assert [p.problem for p in problems] == ["the signature does not verify"]

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges.models import Challenge
-from pushauth_server.protocol import ChallengeResponse, ChallengeStatus, judge_response, verify
+from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
+    ChallengeResponse,
+    ChallengeStatus,
+    judge_response,
+    verify,
+)
 from pushauth_server.storage import Connection
 from pushauth_server.storage.tables import audit_events
 
@@ -60,8 +66,29 @@ _ANSWERED_EVENTS = {
 }
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChallengeResponseV1(ChallengeResponse):
+    """A challenge response as protocol version 1 signed it: the same fields, version byte 1.
+
+    Devices sign version 2 now; receipts signed before stay verifiable under the version they
+    carry (``protocol_version``; none recorded means 1)."""
+
+    VERSION: ClassVar[int] = 1
+
+
+_RESPONSE_BY_VERSION: dict[int, type[ChallengeResponse]] = {
+    1: ChallengeResponseV1,
+    PROTOCOL_VERSION: ChallengeResponse,
+}
+SUPPORTED_RECEIPT_VERSIONS = frozenset(_RESPONSE_BY_VERSION)
+
+
 def _message(receipt: dict[str, Any]) -> tuple[ChallengeResponse, str] | str:
     """The signed message and signature in ``receipt``, or what is wrong with it."""
+    version = receipt.get("protocol_version", 1)  # receipts from before it was recorded: 1
+    response = _RESPONSE_BY_VERSION.get(version) if isinstance(version, int) else None
+    if response is None:
+        return f"signed under protocol version {version!r}, which this server does not know"
     try:
         fields = {name: receipt[name] for name in RECEIPT_FIELDS}
         if not all(isinstance(fields[n], str) for n in RECEIPT_FIELDS if n != "expires_at_ms"):
@@ -70,12 +97,9 @@ def _message(receipt: dict[str, Any]) -> tuple[ChallengeResponse, str] | str:
             receipt["signature"], str
         ):
             return "the receipt is malformed"
-        return ChallengeResponse(**fields), receipt["signature"]
+        return response(**fields), receipt["signature"]
     except (KeyError, TypeError):
         return "the receipt is incomplete"
-
-
-SUPPORTED_RECEIPT_VERSIONS = frozenset({1})
 
 
 def _answer_problem(
@@ -116,23 +140,25 @@ def _answer_problem(
     return None
 
 
-def _signed_origin(challenge: Challenge, keys: dict[str, str], origins: list[str]) -> str | None:
-    """The origin, of those this deployment used, under which the challenge's answer verifies."""
+def _signed_receipt(
+    challenge: Challenge, keys: dict[str, str], origins: list[str]
+) -> dict[str, Any] | None:
+    """The challenge's receipt under the origin (of those this deployment used) and protocol
+    version (a challenge row records neither) under which its signature verifies; or None."""
+    key = keys.get(challenge.credential_id or "")
     for origin in origins:
-        parsed = _message(challenge.receipt(origin) or {})
-        key = keys.get(challenge.credential_id or "")
-        if isinstance(parsed, tuple) and key is not None:
-            message, signature = parsed
-            if verify(public_key=key, message=message, signature=signature):
-                return origin
+        for version in sorted(_RESPONSE_BY_VERSION, reverse=True):
+            receipt = {**(challenge.receipt(origin) or {}), "protocol_version": version}
+            parsed = _message(receipt)
+            if isinstance(parsed, tuple) and key is not None:
+                message, signature = parsed
+                if verify(public_key=key, message=message, signature=signature):
+                    return receipt
     return None
 
 
 def _receipt_origin_problem(receipt: dict[str, Any], origins: Mapping[str, int]) -> str | None:
     origin = receipt.get("origin")
-    version = receipt.get("protocol_version", 1)  # receipts from before it was recorded: 1
-    if version not in SUPPORTED_RECEIPT_VERSIONS:
-        return f"signed under protocol version {version!r}, which this server does not know"
     if isinstance(origin, str) and origin not in origins:
         return f"signed for origin {origin}, which this deployment has never served under"
     return None
@@ -164,8 +190,8 @@ def check_receipts(
             continue
         responses.add(f"challenge {challenge.challenge_id}")
         answered[challenge.challenge_id] = challenge
-        origin = _signed_origin(challenge, keys, known)
-        if origin is None and challenge.signature is not None:
+        receipt = _signed_receipt(challenge, keys, known)
+        if receipt is None and challenge.signature is not None:
             problem = (
                 "the signature does not verify under any origin this deployment has served under"
                 if challenge.credential_id in keys
@@ -173,7 +199,11 @@ def check_receipts(
             )
         else:
             problem = _answer_problem(
-                challenge.receipt(origin or ""), keys, challenge, challenge.status, challenge.reason
+                receipt or challenge.receipt(""),
+                keys,
+                challenge,
+                challenge.status,
+                challenge.reason,
             )
         if problem:
             problems.append(
