@@ -37,8 +37,10 @@ STREAMS = {
     ("get", "/v1/audit/stream"): "audit, ready",
 }
 
-_RP = (400, 401, 503)  # bad input, bad API key, busy
-_DEVICE = (400, 401, 403, 503)  # + revoked credential
+# 429: an address that keeps failing authentication is refused everywhere but /health for the
+# rest of its minute (domain/audit/noise.py).
+_RP = (400, 401, 429, 503)  # bad input, bad API key, failing too often, busy
+_DEVICE = (400, 401, 403, 429, 503)  # + revoked credential
 _BODY = (413, 415)  # any request that carries a body
 
 # (method, path) -> every error status the route can answer with.
@@ -59,8 +61,9 @@ ROUTE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/v1/users/{user_id}/unlock"): (*_RP, *_BODY, 404),
     ("get", "/v1/audit"): _RP,
     ("get", "/v1/audit/stream"): _RP,
+    ("get", "/v1/audit/head"): _RP,
     ("post", "/v1/audit/verify"): (*_RP, *_BODY),
-    ("post", "/v1/device/register"): (400, 401, 503, *_BODY),
+    ("post", "/v1/device/register"): (400, 401, 429, 503, *_BODY),
     ("get", "/v1/device/challenges"): _DEVICE,
     ("get", "/v1/device/stream"): _DEVICE,
     ("post", "/v1/device/revoke"): (*_DEVICE, *_BODY, 409),
