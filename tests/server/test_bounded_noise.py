@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 
 from pushauth_server.client import DeviceIdentity
 from pushauth_server.clock import new_id
+from pushauth_server.domain.audit.noise import ClientLimiter
 from pushauth_server.protocol import generate_private_key
 from pushauth_server.storage import Database, tables
 from tests.server.conftest import Harness, assert_error, running_harness
@@ -104,3 +105,14 @@ async def test_unauthenticated_requests_write_a_bounded_number_of_rows(tmp_path:
         "security.failures_suppressed"
     ]
     assert rows[3]["detail"]["counts"] == {"security.unknown_credential": 17}
+
+
+def test_an_address_is_refused_until_its_minute_ends_and_others_never() -> None:
+    limiter = ClientLimiter(limit_per_minute=3)
+    for _ in range(3):
+        assert limiter.retry_after("198.51.100.7", now=1_000) is None
+        limiter.fail("198.51.100.7", now=1_000)
+    assert limiter.retry_after("198.51.100.7", now=1_000) == 60
+    assert limiter.retry_after("198.51.100.7", now=60_500) == 1
+    assert limiter.retry_after("198.51.100.7", now=61_000) is None  # a new minute
+    assert limiter.retry_after("198.51.100.8", now=1_000) is None  # another address
