@@ -9,51 +9,12 @@ look like another. :func:`visible` shows every such character as an escape inste
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-# Format characters that are not controls but change how text around them is displayed.
-_INVISIBLE = frozenset(
-    "\u00ad"  # soft hyphen
-    "\u061c"  # Arabic letter mark
-    "\u115f\u1160\u3164\uffa0"  # Hangul fillers: blank but not spaces
-    "\u180e"  # Mongolian vowel separator
-    "\u200b\u200c\u200d\u200e\u200f"  # zero-width space / (non-)joiner, LRM, RLM
-    "\u2028\u2029"  # line and paragraph separators
-    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
-    "\u2060\u2061\u2062\u2063\u2064"  # word joiner, invisible operators
-    "\u2066\u2067\u2068\u2069"  # bidi isolates
-    "\ufeff"  # zero-width no-break space (BOM)
-)
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+from pushauth_server.visible import visible
 
-
-def _escape(char: str) -> str:
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    code = ord(char)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def _needs_escape(char: str) -> bool:
-    if char in _ESCAPES or char in _INVISIBLE:
-        return True
-    # Cc: C0/C1 controls and DEL; Cf: other format characters; Cs/Co/Cn: surrogates,
-    # private use and unassigned code points, whose look no terminal agrees on.
-    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
-
-
-def visible(value: object) -> str:
-    """``value`` as text with every control, format or invisible character escaped."""
-    text = value if isinstance(value, str) else str(value)
-    if text.isprintable() and "\\" not in text and not any(c in _INVISIBLE for c in text):
-        return text
-    return "".join(_escape(c) if _needs_escape(c) else c for c in text)
+__all__ = ["local_time", "local_zone", "readable", "visible"]
 
 
 def local_zone() -> str:
