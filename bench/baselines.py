@@ -114,7 +114,9 @@ async def polling_flow(
     try:
         async with asyncio.timeout(timeout):
             started = time.perf_counter()
-            created = await rp.call(calls.create_challenge(user_id=device.user_id, note="polling"))
+            created = await rp.call(
+                calls.create_challenge(user_id=device.user_id, context={"note": "polling"})
+            )
             code_for(device.codes, created.challenge_id).set_result(created.verification_code)
             while True:
                 await asyncio.sleep(rp_period)

@@ -58,7 +58,8 @@ async def _push_flow(
     started = time.perf_counter()
     created = await rp.call(
         calls.create_challenge(
-            user_id=device.user_id, note="benchmark", initiator_host="bench.invalid"
+            user_id=device.user_id,
+            context={"note": "benchmark", "initiator_host": "bench.invalid"},
         )
     )
     created_ids.append(created.challenge_id)

@@ -83,7 +83,9 @@ async def measure_tui(
                 for index in range(samples + 1):  # the first one waits for the app to connect
                     started = time.perf_counter()
                     created = await rp.call(
-                        calls.create_challenge(user_id=user_id, note=f"tui sample {index}")
+                        calls.create_challenge(
+                            user_id=user_id, context={"note": f"tui sample {index}"}
+                        )
                     )
                     await _until(
                         lambda cid=created.challenge_id: showing(cid), SCREEN_TIMEOUT_SECONDS

@@ -23,6 +23,7 @@ from pushauth_device.exit_codes import ExitCode, exit_code_for
 from pushauth_device.problems import describe
 from pushauth_device.visible import visible
 from pushauth_server.client import ClientError, PendingChallenge
+from pushauth_server.protocol import CONTEXT_FIELDS
 
 __all__ = [
     "account_json",
@@ -92,10 +93,10 @@ def challenge_line(challenge: PendingChallenge, account: Account) -> str:
         f"user={visible(challenge.user_id)}",
         f"action={visible(challenge.action)}",
     ]
-    for key in ("note", "initiator_host", "initiator_ip", "initiator_user_agent"):
-        value = getattr(challenge, key)
+    for spec in CONTEXT_FIELDS:
+        value = challenge.shown.get(spec.name, "")
         if value:
-            parts.append(f"{key.removeprefix('initiator_')}={quoted(value)}")
+            parts.append(f"{spec.name.removeprefix('initiator_')}={quoted(value)}")
     parts.extend(f"{visible(k)}={quoted(v)}" for k, v in sorted(challenge.custom.items()))
     return "  ".join(parts)
 

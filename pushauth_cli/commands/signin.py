@@ -176,11 +176,13 @@ def signin(
                 calls.create_challenge(
                     user_id=user,
                     action=action,
-                    note=note,
-                    initiator_ip=ip,
+                    context={
+                        "note": note,
+                        "initiator_ip": ip,
+                        "initiator_host": socket.gethostname(),
+                        "initiator_user_agent": f"pushauth-cli ({platform.system()})",
+                    },
                     custom=custom,
-                    initiator_host=socket.gethostname(),
-                    initiator_user_agent=f"pushauth-cli ({platform.system()})",
                     expires_in_seconds=expires_in,
                     replace_pending=replace,
                 )

@@ -58,10 +58,7 @@ def create_challenge(
     *,
     user_id: str,
     action: str = "signIn",
-    note: str = "",
-    initiator_host: str = "",
-    initiator_ip: str = "",
-    initiator_user_agent: str = "",
+    context: Mapping[str, str] | None = None,
     custom: Mapping[str, str] | None = None,
     expires_in_seconds: float | None = None,
     number_matching: bool = True,
@@ -70,13 +67,8 @@ def create_challenge(
     body: dict[str, Any] = {
         "user_id": user_id,
         "action": action,
-        "context": {
-            "note": note,
-            "initiator_host": initiator_host,
-            "initiator_ip": initiator_ip,
-            "initiator_user_agent": initiator_user_agent,
-            "custom": dict(custom or {}),
-        },
+        # ``context``: shown fields by name (protocol.CONTEXT_FIELDS), e.g. {"note": "VPN login"}.
+        "context": {**(context or {}), "custom": dict(custom or {})},
         "number_matching": number_matching,
         "replace_pending": replace_pending,
     }

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pushauth_server.protocol import ChallengeContext
+from pushauth_server.protocol import CONTEXT_FIELDS, ChallengeContext
 
 
 def _context_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The shown context fields (protocol.CONTEXT_FIELDS, by name) and the custom ones."""
     context = data.get("context") or {}
     return {
-        "note": context.get("note", ""),
-        "initiator_host": context.get("initiator_host", ""),
-        "initiator_ip": context.get("initiator_ip", ""),
-        "initiator_user_agent": context.get("initiator_user_agent", ""),
+        "shown": {spec.name: str(context.get(spec.name, "")) for spec in CONTEXT_FIELDS},
         "custom": dict(context.get("custom") or {}),
     }
 
@@ -140,10 +138,7 @@ class PendingChallenge:
     challenge_id: str
     user_id: str
     action: str
-    note: str
-    initiator_host: str
-    initiator_ip: str
-    initiator_user_agent: str
+    shown: dict[str, str]  # the shown context fields by name (protocol.CONTEXT_FIELDS)
     custom: dict[str, str]
     nonce: str
     number_matching: bool
@@ -171,11 +166,8 @@ class PendingChallenge:
             user_id=self.user_id,
             action=self.action,
             created_at_ms=self.created_at_ms,
-            note=self.note,
-            initiator_host=self.initiator_host,
-            initiator_ip=self.initiator_ip,
-            initiator_user_agent=self.initiator_user_agent,
             custom=ChallengeContext.custom_items(self.custom),
+            **self.shown,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -183,13 +175,7 @@ class PendingChallenge:
             "challenge_id": self.challenge_id,
             "user_id": self.user_id,
             "action": self.action,
-            "context": {
-                "note": self.note,
-                "initiator_host": self.initiator_host,
-                "initiator_ip": self.initiator_ip,
-                "initiator_user_agent": self.initiator_user_agent,
-                "custom": self.custom,
-            },
+            "context": {**self.shown, "custom": self.custom},
             "number_matching": self.number_matching,
             "code_digits": self.code_digits,
             "created_at_ms": self.created_at_ms,

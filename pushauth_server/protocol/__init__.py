@@ -4,7 +4,12 @@ Imports neither Litestar nor SQLAlchemy; the device, the CLI and the server all 
 """
 
 from pushauth_server.protocol.codes import codes_match, new_verification_code
-from pushauth_server.protocol.context import ChallengeContext, context_hash
+from pushauth_server.protocol.context import (
+    CONTEXT_FIELDS,
+    ChallengeContext,
+    ContextField,
+    context_hash,
+)
 from pushauth_server.protocol.encoding import (
     PROTOCOL_VERSION,
     b64url_decode,
@@ -40,11 +45,13 @@ from pushauth_server.protocol.proofs import (
 from pushauth_server.protocol.states import ChallengeStatus, DenialReason, can_transition
 
 __all__ = [
+    "CONTEXT_FIELDS",
     "NONCE_PATTERN",
     "PROTOCOL_VERSION",
     "ChallengeContext",
     "ChallengeResponse",
     "ChallengeStatus",
+    "ContextField",
     "Decision",
     "DenialReason",
     "DenyReason",

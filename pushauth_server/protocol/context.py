@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pushauth_server.protocol.encoding import FieldValue, canonical_bytes
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ContextField:
+    """One field of the context a relying party sends and a device shows (and signs).
+
+    Defined once, on :class:`ChallengeContext`; the request and response schemas, the audit rows,
+    the client library and the device's screens are derived from :data:`CONTEXT_FIELDS`.
+    """
+
+    name: str  # the key in every ``context`` object, and ChallengeContext's attribute
+    label: str  # how a device labels it
+    max_length: int  # the longest a relying party may send
+    summary: bool = False  # part of the one-line summary of a request
+    is_ip: bool = False  # an IPv4 or IPv6 address (or empty), not free text
+
+
+def _shown(label: str, max_length: int, *, summary: bool = False, is_ip: bool = False) -> Any:
+    spec = ContextField(name="", label=label, max_length=max_length, summary=summary, is_ip=is_ip)
+    return field(default="", metadata={"shown": spec})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ChallengeContext:
-    """Everything a device displays about a challenge. Never includes the verification code."""
+    """Everything a device displays about a challenge. Never includes the verification code.
+
+    A new context field is one line here (``_shown``): everything else is derived from it.
+    """
 
     user_id: str
     action: str
     created_at_ms: int
-    note: str = ""
-    initiator_host: str = ""
-    initiator_ip: str = ""
-    initiator_user_agent: str = ""
+    note: str = _shown("Note", 500, summary=True)
+    initiator_host: str = _shown("From host", 255, summary=True)
+    initiator_ip: str = _shown("IP address", 64, summary=True, is_ip=True)
+    initiator_user_agent: str = _shown("Browser", 512)
     custom: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def shown(self) -> dict[str, str]:
+        """The shown fields by name, in their canonical order."""
+        return {spec.name: getattr(self, spec.name) for spec in CONTEXT_FIELDS}
 
     @staticmethod
     def custom_items(custom: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
@@ -31,14 +60,19 @@ class ChallengeContext:
             ("user_id", self.user_id),
             ("action", self.action),
             ("created_at_ms", self.created_at_ms),
-            ("note", self.note),
-            ("initiator_host", self.initiator_host),
-            ("initiator_ip", self.initiator_ip),
-            ("initiator_user_agent", self.initiator_user_agent),
+            *((spec.name, getattr(self, spec.name)) for spec in CONTEXT_FIELDS),
         )
         # "custom:" cannot collide with a fixed name; sorting makes the order canonical.
         extra = tuple((f"custom:{key}", value) for key, value in sorted(self.custom))
         return fixed + extra
+
+
+CONTEXT_FIELDS: tuple[ContextField, ...] = tuple(
+    dataclasses.replace(f.metadata["shown"], name=f.name)
+    for f in dataclasses.fields(ChallengeContext)
+    if "shown" in f.metadata
+)
+"""The shown context fields, in the order they are signed and displayed."""
 
 
 def context_hash(context: ChallengeContext) -> str:

@@ -47,8 +47,8 @@ def run(
     )
 
 
-async def approve(rp: PushAuthClient, device: PushAuthClient, user: str, **context: object) -> str:
-    created = await rp.call(calls.create_challenge(user_id=user, **context))  # type: ignore[arg-type]
+async def approve(rp: PushAuthClient, device: PushAuthClient, user: str, **context: str) -> str:
+    created = await rp.call(calls.create_challenge(user_id=user, context=context))
     [pending] = [
         p
         for p in await device.call(calls.pending_challenges())
@@ -166,7 +166,7 @@ async def test_signin_ip_and_fields_reach_the_device(cli: Commands) -> None:
     assert created.returncode == 0, created.stderr
     async with device:
         [pending] = await device.call(calls.pending_challenges())
-    assert pending.initiator_ip == "192.0.2.7"
+    assert pending.shown["initiator_ip"] == "192.0.2.7"
     assert pending.custom == {"repo": "infra", "query": "a=b"}
 
 

@@ -74,12 +74,12 @@ async def test_a_whole_sign_in_through_the_client(harness: Harness) -> None:
     device = await enrolled(harness, user)
     info = await rp(harness).call(calls.health())
     assert info.origin == harness.settings.origin
-    created = await rp(harness).call(calls.create_challenge(user_id=user, note="VPN"))
+    created = await rp(harness).call(calls.create_challenge(user_id=user, context={"note": "VPN"}))
     assert created.status == "pending"
     assert created.devices == 1
     [pending] = await device.call(calls.pending_challenges())
     assert pending.challenge_id == created.challenge_id
-    assert pending.note == "VPN"
+    assert pending.shown["note"] == "VPN"
     assert device.identity is not None
     body = device.identity.response_body(
         pending, decision="approve", verification_code=created.verification_code

@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from pushauth_device import service
 from pushauth_device.accounts import Account, AccountStore
 from pushauth_server.client import ChallengeState, PushAuthClient, calls
+from pushauth_server.protocol import CONTEXT_FIELDS
 from tests.support.processes import API_KEY, Server, running_server
 
 _users = itertools.count()
@@ -55,8 +56,13 @@ class RelyingParty:
         )
 
     async def create(self, user: str, **context: Any) -> ChallengeState:
+        """Create a challenge; keyword arguments are shown context fields, ``custom`` and the
+        other options of ``calls.create_challenge``."""
+        shown = {
+            spec.name: context.pop(spec.name) for spec in CONTEXT_FIELDS if spec.name in context
+        }
         async with PushAuthClient(self.server.url, api_key=API_KEY) as client:
-            return await client.call(calls.create_challenge(user_id=user, **context))
+            return await client.call(calls.create_challenge(user_id=user, context=shown, **context))
 
     async def cancel(self, challenge_id: str) -> ChallengeState:
         async with PushAuthClient(self.server.url, api_key=API_KEY) as client:

@@ -187,7 +187,10 @@ async def test_response_signed_over_other_context(harness: Harness, field: str) 
         "expires_at_ms": s.pending.expires_at_ms + 60_000,
         "custom": {"k": "v"},
     }
-    shown = dataclasses.replace(s.pending, **{field: changed[field]})
+    if field in s.pending.shown:
+        shown = dataclasses.replace(s.pending, shown={**s.pending.shown, field: changed[field]})
+    else:
+        shown = dataclasses.replace(s.pending, **{field: changed[field]})
     await refused(
         harness, s.challenge_id, body(s.device, shown, code=s.code), 401, "invalid_signature"
     )

@@ -12,13 +12,14 @@ from pushauth_device.accounts import Account
 from pushauth_device.tui.formatting import date_time
 from pushauth_device.visible import visible
 from pushauth_server.client import PendingChallenge
+from pushauth_server.protocol import CONTEXT_FIELDS
 
 __all__ = ["ChallengeDetails", "detail_rows", "summary"]
 
 
 def summary(challenge: PendingChallenge) -> str:
     """One line for the decisions list, as sent: pass it through ``visible`` to show it."""
-    parts = [challenge.note, challenge.initiator_host, challenge.initiator_ip]
+    parts = [challenge.shown.get(spec.name, "") for spec in CONTEXT_FIELDS if spec.summary]
     return " · ".join(p for p in parts if p) or "—"
 
 
@@ -31,12 +32,7 @@ def detail_rows(
     shown exactly as sent, escapes and all, never interpreted."""
     c = challenge
     rows = [("User", c.user_id), ("Server", account.server_url), ("Action", c.action)]
-    optional = (
-        ("Note", c.note),
-        ("From host", c.initiator_host),
-        ("IP address", c.initiator_ip),
-        ("Browser", c.initiator_user_agent),
-    )
+    optional = ((spec.label, c.shown.get(spec.name, "")) for spec in CONTEXT_FIELDS)
     rows.extend((label, value) for label, value in optional if value)
     rows.extend(sorted(c.custom.items()))
     rows = [(visible(label), visible(value)) for label, value in rows]

@@ -109,13 +109,7 @@ class Challenge:
 
 def context_dict(context: ChallengeContext) -> dict[str, Any]:
     """The initiator context as audit rows record it."""
-    return {
-        "note": context.note,
-        "initiator_host": context.initiator_host,
-        "initiator_ip": context.initiator_ip,
-        "initiator_user_agent": context.initiator_user_agent,
-        "custom": dict(context.custom),
-    }
+    return {**context.shown(), "custom": dict(context.custom)}
 
 
 def context_json(context: ChallengeContext, digest: str | None = None) -> str:
@@ -127,10 +121,7 @@ def context_json(context: ChallengeContext, digest: str | None = None) -> str:
             "user_id": context.user_id,
             "action": context.action,
             "created_at_ms": context.created_at_ms,
-            "note": context.note,
-            "initiator_host": context.initiator_host,
-            "initiator_ip": context.initiator_ip,
-            "initiator_user_agent": context.initiator_user_agent,
+            **context.shown(),
             "custom": [list(item) for item in context.custom],
         },
         sort_keys=True,

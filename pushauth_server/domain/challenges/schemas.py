@@ -7,13 +7,14 @@ a 400 before any service code runs.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.challenges.models import Challenge
+from pushauth_server.protocol.context import CONTEXT_FIELDS, ContextField
 from pushauth_server.protocol.identifiers import (
     USER_ID_FORMAT,
     USER_ID_MAX_LENGTH,
@@ -69,35 +70,53 @@ def check_text(field: str, value: str) -> None:
         raise ValueError(problem)
 
 
-class ContextIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    note: Annotated[str, safe_text(500)] = ""
-    initiator_host: Annotated[str, safe_text(255)] = ""
-    initiator_ip: Annotated[str, Meta(max_length=64, description="An IPv4 or IPv6 address.")] = ""
-    initiator_user_agent: Annotated[str, safe_text(512)] = ""
-    custom: Annotated[dict[CustomKey, CustomValue], Meta(max_length=16)] = msgspec.field(
-        default_factory=dict
-    )
-
+class _ContextInChecks(Struct, forbid_unknown_fields=True, kw_only=True):
     def __post_init__(self) -> None:
         # Everything here is shown to the user who decides: no text that disguises itself.
-        check_text("context.note", self.note)
-        check_text("context.initiator_host", self.initiator_host)
-        check_text("context.initiator_ip", self.initiator_ip)
-        check_text("context.initiator_user_agent", self.initiator_user_agent)
-        for key, value in self.custom.items():
+        for spec in CONTEXT_FIELDS:
+            value = getattr(self, spec.name)
+            check_text(f"context.{spec.name}", value)
+            if spec.is_ip and value:
+                try:
+                    ipaddress.ip_address(value)
+                except ValueError as exc:
+                    raise ValueError(f"{spec.name} is not an IP address") from exc
+        custom: dict[str, str] = getattr(self, "custom")  # noqa: B009 - defined by defstruct
+        for key, value in custom.items():
             check_text("context.custom key", key)
             check_text(f"context.custom[{key!r}]", value)
-        if self.initiator_ip:
-            try:
-                ipaddress.ip_address(self.initiator_ip)
-            except ValueError as exc:
-                raise ValueError("initiator_ip is not an IP address") from exc
+
+
+def _shown_in(spec: ContextField) -> Any:
+    if spec.is_ip:
+        ip = Meta(max_length=spec.max_length, description="An IPv4 or IPv6 address.")
+        return Annotated[str, ip]
+    return Annotated[str, safe_text(spec.max_length)]
+
+
+# The context a relying party sends: every field of protocol.CONTEXT_FIELDS (defined once, on
+# ChallengeContext), then ``custom``.
+ContextIn = msgspec.defstruct(
+    "ContextIn",
+    [
+        *((spec.name, _shown_in(spec), "") for spec in CONTEXT_FIELDS),
+        (
+            "custom",
+            Annotated[dict[CustomKey, CustomValue], Meta(max_length=16)],
+            msgspec.field(default_factory=dict),
+        ),
+    ],
+    bases=(_ContextInChecks,),
+    module=__name__,
+    forbid_unknown_fields=True,
+    kw_only=True,
+)
 
 
 class CreateChallengeIn(Struct, forbid_unknown_fields=True, kw_only=True):
     user_id: UserId
     action: Action = "signIn"
-    context: ContextIn = msgspec.field(default_factory=ContextIn)
+    context: ContextIn = msgspec.field(default_factory=ContextIn)  # type: ignore[valid-type]
     expires_in_seconds: Annotated[float, Meta(gt=0, le=3600)] | None = None
     number_matching: bool = True
     replace_pending: bool = False  # cancel the user's pending challenge instead of being refused
@@ -106,12 +125,13 @@ class CreateChallengeIn(Struct, forbid_unknown_fields=True, kw_only=True):
         check_user_id(self.user_id)
 
 
-class ContextOut(Struct, kw_only=True):
-    note: str
-    initiator_host: str
-    initiator_ip: str
-    initiator_user_agent: str
-    custom: dict[str, str]
+# The context as relying parties and devices read it back: the same fields, then ``custom``.
+ContextOut = msgspec.defstruct(
+    "ContextOut",
+    [*((spec.name, str) for spec in CONTEXT_FIELDS), ("custom", dict[str, str])],
+    module=__name__,
+    kw_only=True,
+)
 
 
 class ChallengeOut(Struct, kw_only=True):
@@ -124,7 +144,7 @@ class ChallengeOut(Struct, kw_only=True):
     reason: str | None
     verification_code: str
     number_matching: bool
-    context: ContextOut
+    context: ContextOut  # type: ignore[valid-type]
     created_at: str
     expires_at: str
     resolved_at: str | None
@@ -140,7 +160,7 @@ class DeviceChallengeOut(Struct, kw_only=True):
     challenge_id: str
     user_id: str
     action: str
-    context: ContextOut
+    context: ContextOut  # type: ignore[valid-type]
     nonce: str
     number_matching: bool
     code_digits: int
@@ -171,15 +191,9 @@ class ResponseOut(Struct, kw_only=True):
     reason: str | None
 
 
-def context_out(challenge: Challenge) -> ContextOut:
+def context_out(challenge: Challenge) -> Any:
     context = challenge.context
-    return ContextOut(
-        note=context.note,
-        initiator_host=context.initiator_host,
-        initiator_ip=context.initiator_ip,
-        initiator_user_agent=context.initiator_user_agent,
-        custom=dict(context.custom),
-    )
+    return ContextOut(**context.shown(), custom=dict(context.custom))
 
 
 def challenge_out(

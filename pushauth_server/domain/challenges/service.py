@@ -18,6 +18,7 @@ party's whole view of it (``events``), so waiting relying parties never read it 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, new_nonce, now_ms
@@ -36,6 +37,7 @@ from pushauth_server.domain.limits import policy
 from pushauth_server.domain.limits import store as limits_store
 from pushauth_server.events import ResolvedEvent, challenge_event
 from pushauth_server.protocol import (
+    CONTEXT_FIELDS,
     ChallengeContext,
     ChallengeStatus,
     Decision,
@@ -109,7 +111,7 @@ class ChallengeService:
                 "(PUSHAUTH_ALLOW_PLAIN_APPROVAL)."
             )
         created = now_ms()
-        context = request.context
+        context: Any = request.context  # a ContextIn: its fields come from CONTEXT_FIELDS
         return Challenge(
             challenge_id=new_id("ch"),
             user_id=request.user_id,
@@ -118,11 +120,8 @@ class ChallengeService:
                 user_id=request.user_id,
                 action=request.action,
                 created_at_ms=created,
-                note=context.note,
-                initiator_host=context.initiator_host,
-                initiator_ip=context.initiator_ip,
-                initiator_user_agent=context.initiator_user_agent,
                 custom=ChallengeContext.custom_items(context.custom),
+                **{spec.name: getattr(context, spec.name) for spec in CONTEXT_FIELDS},
             ),
             nonce=new_nonce(),
             verification_code=new_verification_code(settings.verification_code_digits),
