@@ -91,10 +91,6 @@ class Hub:
             for subscription in subscribers:
                 subscription.queue.put_nowait(_CLOSED)
 
-    @property
-    def subscriptions(self) -> int:
-        return len({s for subscribers in self._subscribers.values() for s in subscribers})
-
 
 class Backend(Protocol):
     async def start(self, hub: Hub) -> None: ...
@@ -223,6 +219,3 @@ class EventReader:
             self.closed = True
             return None
         return data
-
-    def close(self) -> None:
-        """Nothing to release (kept so callers read the same with any reader)."""

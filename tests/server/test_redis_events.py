@@ -84,7 +84,6 @@ async def test_deployments_sharing_a_redis_never_see_each_other(
         await b.publish_bytes(b'{"from":"b"}', "user:amy")
         # Redis delivers in publish order: had A's event reached B, it would come first.
         assert await reader.next(30) == b'{"from":"b"}'
-        reader.close()
 
 
 async def test_forged_events_are_dropped(redis_server: RedisServer) -> None:
@@ -98,7 +97,6 @@ async def test_forged_events_are_dropped(redis_server: RedisServer) -> None:
                 await attacker.publish(channel, forged)
             await notifier.publish_bytes(b'{"type":"genuine"}', "user:amy")
             assert await reader.next(30) == b'{"type":"genuine"}'
-            reader.close()
         await attacker.aclose()
 
 
@@ -124,7 +122,6 @@ async def test_the_subscriber_heals_after_an_outage(redis_server: RedisServer) -
         await _until(backend, healthy=True)
         await notifier.publish_bytes(b'{"n":2}', "challenge:ch_1")
         assert await reader.next(30) == b'{"n":2}'
-        reader.close()
 
 
 @asynccontextmanager

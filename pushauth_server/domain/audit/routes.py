@@ -120,47 +120,44 @@ class AuditController(Controller):
                 # Ids already sent: live events can arrive out of id order (concurrent commits,
                 # several processes), so de-duplicate by id instead of dropping lower ids.
                 sent: set[int] = set()
-                try:
-                    if after_id is not None:
-                        async with services.database.read() as connection:
-                            backlog = await store.events(
-                                connection, user_id=user_id, after_id=after_id, limit=5000
-                            )
-                        for record in backlog:
-                            sent.add(record.event_id or 0)
-                            yield sse.frame("audit", _encode(record.to_out()))
-                    yield sse.frame("ready", b"{}")
-                    while not reader.closed:
-                        data = await reader.next(keepalive)
-                        if data is None:
-                            if not reader.closed:
-                                yield sse.KEEPALIVE
-                            continue
-                        event = routing(data)  # the published bytes are forwarded as they are
-                        if event.type == "reconnected":  # after a Redis outage: read again
-                            known = [*sent, after_id] if after_id is not None else list(sent)
-                            if known:
-                                async with services.database.read() as connection:
-                                    missed = await store.events(
-                                        connection, user_id=user_id, after_id=max(known), limit=5000
-                                    )
-                                for record in missed:
-                                    if (record.event_id or 0) not in sent:
-                                        sent.add(record.event_id or 0)
-                                        yield sse.frame("audit", _encode(record.to_out()))
-                            continue
-                        event_id = event.event_id or 0
-                        if (
-                            event_id not in sent
-                            and event_id > (after_id or 0)
-                            and (user_id is None or event.user_id == user_id)
-                        ):
-                            sent.add(event_id)
-                            if len(sent) > 10_000:
-                                sent.discard(min(sent))
-                            yield sse.frame("audit", data)
-                finally:
-                    reader.close()
+                if after_id is not None:
+                    async with services.database.read() as connection:
+                        backlog = await store.events(
+                            connection, user_id=user_id, after_id=after_id, limit=5000
+                        )
+                    for record in backlog:
+                        sent.add(record.event_id or 0)
+                        yield sse.frame("audit", _encode(record.to_out()))
+                yield sse.frame("ready", b"{}")
+                while not reader.closed:
+                    data = await reader.next(keepalive)
+                    if data is None:
+                        if not reader.closed:
+                            yield sse.KEEPALIVE
+                        continue
+                    event = routing(data)  # the published bytes are forwarded as they are
+                    if event.type == "reconnected":  # after a Redis outage: read again
+                        known = [*sent, after_id] if after_id is not None else list(sent)
+                        if known:
+                            async with services.database.read() as connection:
+                                missed = await store.events(
+                                    connection, user_id=user_id, after_id=max(known), limit=5000
+                                )
+                            for record in missed:
+                                if (record.event_id or 0) not in sent:
+                                    sent.add(record.event_id or 0)
+                                    yield sse.frame("audit", _encode(record.to_out()))
+                        continue
+                    event_id = event.event_id or 0
+                    if (
+                        event_id not in sent
+                        and event_id > (after_id or 0)
+                        and (user_id is None or event.user_id == user_id)
+                    ):
+                        sent.add(event_id)
+                        if len(sent) > 10_000:
+                            sent.discard(min(sent))
+                        yield sse.frame("audit", data)
 
         return sse.response(events())
 

@@ -216,26 +216,17 @@ class ChallengeService:
         async with self._db.read() as connection:
             found = await store.get_with_device(connection, challenge_id)
         if found is None:
-            raise errors.ChallengeNotFound(
-                f"No challenge has id {challenge_id!r}.", challenge_id=challenge_id
-            )
+            raise _not_found(challenge_id)
         challenge, device_name = found
-        if challenge.status is ChallengeStatus.PENDING and challenge.expires_at_ms <= now_ms():
-            challenge = await self.expire_if_due(challenge)
-            if challenge.credential_id is None:
-                device_name = None
-        return challenge_out(challenge, device_name=device_name)
+        # Expired here, it was answered by no device: device_name is already None.
+        return challenge_out(await self.expire_if_due(challenge), device_name=device_name)
 
     async def get(self, challenge_id: str) -> Challenge:
         async with self._db.read() as connection:
             challenge = await store.get(connection, challenge_id)
         if challenge is None:
-            raise errors.ChallengeNotFound(
-                f"No challenge has id {challenge_id!r}.", challenge_id=challenge_id
-            )
-        if challenge.status is ChallengeStatus.PENDING and challenge.expires_at_ms <= now_ms():
-            return await self.expire_if_due(challenge)
-        return challenge
+            raise _not_found(challenge_id)
+        return await self.expire_if_due(challenge)
 
     async def pending_for_user(self, user_id: str) -> list[Challenge]:
         async with self._db.read() as connection:
@@ -336,12 +327,7 @@ class ChallengeService:
             elif facts.credential.is_revoked:
                 refusal = _revoked(facts.credential)
             elif facts.challenge is None:
-                refusal = (
-                    errors.ChallengeNotFound(
-                        f"No challenge has id {challenge_id!r}.", challenge_id=challenge_id
-                    ),
-                    None,
-                )
+                refusal = (_not_found(challenge_id), None)
             else:
                 credential = facts.credential
                 challenge = facts.challenge
@@ -560,6 +546,12 @@ class ChallengeService:
             ),
             user_channel(challenge.user_id),
         )
+
+
+def _not_found(challenge_id: str) -> errors.ChallengeNotFound:
+    return errors.ChallengeNotFound(
+        f"No challenge has id {challenge_id!r}.", challenge_id=challenge_id
+    )
 
 
 def _unknown_credential(credential_id: str) -> tuple[errors.PushAuthError, AuditRecord]:

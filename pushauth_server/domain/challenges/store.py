@@ -49,9 +49,6 @@ _PENDING_FOR_USER = (
     )
     .order_by(_C.created_at_ms)
 )
-_COUNT_SINCE = select(func.count()).where(
-    _C.user_id == bindparam("user_id"), _C.created_at_ms >= bindparam("since_ms")
-)
 _INSERT = insert(challenges)
 _INSERT_AUDIT = SQLITE_INSERT  # the audit row, linked into the hash chain as it is inserted
 
@@ -197,11 +194,6 @@ async def get(connection: Connection, challenge_id: str) -> Challenge | None:
 async def pending_for_user(connection: Connection, user_id: str, now_ms: int) -> list[Challenge]:
     rows = await connection.execute(_PENDING_FOR_USER, {"user_id": user_id, "now_ms": now_ms})
     return [Challenge.from_row(row) for row in rows]
-
-
-async def count_since(connection: Connection, user_id: str, since_ms: int) -> int:
-    result = await connection.execute(_COUNT_SINCE, {"user_id": user_id, "since_ms": since_ms})
-    return int(result.scalar_one())
 
 
 _CANCEL_PENDING = (

@@ -36,48 +36,45 @@ async def watch(
     started = time.monotonic()
     async with notifier.subscribe(challenge_channel(challenge_id)) as subscriber:
         reader = EventReader(subscriber)
-        try:
-            first = await challenges.view(challenge_id)
-            yield events.encode(first)
-            if first.status != "pending":
+        first = await challenges.view(challenge_id)
+        yield events.encode(first)
+        if first.status != "pending":
+            return
+        expires_at_ms = _expires_at_ms(first.expires_at)
+        expiry_handled = False
+        while True:
+            to_expiry = (expires_at_ms - now_ms()) / 1000
+            wait = keepalive if expiry_handled else min(keepalive, max(to_expiry, 0))
+            if expiry_handled:
+                wait = min(wait, _LOST_EVENT_GRACE_SECONDS)
+            if timeout is not None:
+                left = timeout - (time.monotonic() - started)
+                if left <= 0:
+                    return
+                wait = min(wait, left)
+            data = await reader.next(wait)
+            if data is not None and is_reconnected(data):
+                # Back from a Redis outage: its resolution may have been lost. Read once.
+                view = await challenges.view(challenge_id)
+                if view.status != "pending":
+                    yield events.encode(view)
+                    return
+                continue
+            if data is not None:
+                yield data  # the final view, exactly as published
                 return
-            expires_at_ms = _expires_at_ms(first.expires_at)
-            expiry_handled = False
-            while True:
-                to_expiry = (expires_at_ms - now_ms()) / 1000
-                wait = keepalive if expiry_handled else min(keepalive, max(to_expiry, 0))
-                if expiry_handled:
-                    wait = min(wait, _LOST_EVENT_GRACE_SECONDS)
-                if timeout is not None:
-                    left = timeout - (time.monotonic() - started)
-                    if left <= 0:
-                        return
-                    wait = min(wait, left)
-                data = await reader.next(wait)
-                if data is not None and is_reconnected(data):
-                    # Back from a Redis outage: its resolution may have been lost. Read once.
-                    view = await challenges.view(challenge_id)
-                    if view.status != "pending":
-                        yield events.encode(view)
-                        return
-                    continue
-                if data is not None:
-                    yield data  # the final view, exactly as published
+            if reader.closed:
+                return
+            if now_ms() < expires_at_ms:
+                yield None  # keep-alive
+            elif not expiry_handled:
+                expiry_handled = True
+                await challenges.expire_now(challenge_id)  # its resolution is published
+            else:  # the expiry passed and no resolution was heard: read it once
+                view = await challenges.view(challenge_id)
+                if view.status != "pending":
+                    yield events.encode(view)
                     return
-                if reader.closed:
-                    return
-                if now_ms() < expires_at_ms:
-                    yield None  # keep-alive
-                elif not expiry_handled:
-                    expiry_handled = True
-                    await challenges.expire_now(challenge_id)  # its resolution is published
-                else:  # the expiry passed and no resolution was heard: read it once
-                    view = await challenges.view(challenge_id)
-                    if view.status != "pending":
-                        yield events.encode(view)
-                        return
-        finally:
-            reader.close()
 
 
 def _expires_at_ms(iso_time: str) -> int:
