@@ -23,6 +23,8 @@ from litestar.connection import ASGIConnection
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
+from pushauth_server.domain.apps.identity import set_calling_app
+from pushauth_server.domain.apps.models import OPERATOR
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges import store as challenge_store
@@ -68,6 +70,7 @@ class ApiKeyCheck:
         elif not hmac.compare_digest(sha256_hex(presented.strip()), self._hash):
             error = errors.InvalidApiKey("The API key is not valid for this server.")
         else:
+            set_calling_app(connection.scope, OPERATOR)
             return
         client = connection.client.host if connection.client else None
         await self._audit.record(

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -47,9 +47,11 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
 
 from pushauth_server import errors
+from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.models import OPERATOR
 from pushauth_server.storage import audit_guard
 from pushauth_server.storage.audit_chain import register_sqlite_function
-from pushauth_server.storage.tables import metadata
+from pushauth_server.storage.tables import applications, metadata
 from pushauth_server.storage.unreachable import busy_when_unreachable
 
 READERS = 8  # SQLite reader connections (and concurrent read transactions)
@@ -156,12 +158,31 @@ def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
     register_sqlite_function(dbapi_connection)  # the audit hash chain (storage/audit_chain.py)
 
 
+def _ensure_operator_app(connection: SyncConnection) -> None:
+    """The built-in application the bootstrap key acts as (domain/apps/models.py)."""
+    found = connection.execute(
+        select(applications.c.app_id).where(applications.c.app_id == OPERATOR.app_id)
+    ).first()
+    if found is None:
+        connection.execute(
+            applications.insert().values(
+                app_id=OPERATOR.app_id,
+                name=OPERATOR.name,
+                display_name=OPERATOR.display_name,
+                scopes=" ".join(sorted(OPERATOR.scopes)),
+                users_json=None,
+                created_at_ms=now_ms(),
+            )
+        )
+
+
 def _create_all(connection: SyncConnection) -> bool:
     """Create missing tables, and missing indexes on tables that exist (``create_all`` alone
     adds no index to an existing table); True when the database had no pushauth tables."""
     inspector = inspect(connection)
     new = not inspector.has_table("credentials")
     metadata.create_all(connection)
+    _ensure_operator_app(connection)
     audit_guard.prepare(connection)  # chain an older audit table; refuse missing triggers
     if not new:
         inspector = inspect(connection)  # afresh: prepare may have added columns and an index

@@ -27,6 +27,7 @@ enrollment_tokens = Table(
     Column("expires_at_ms", BigInteger, nullable=False),
     Column("used_at_ms", BigInteger, nullable=True),
     Column("credential_id", String(64), nullable=True),
+    Column("app_id", String(40), nullable=True),  # the application that issued it
 )
 
 credentials = Table(
@@ -39,6 +40,7 @@ credentials = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("last_used_at_ms", BigInteger, nullable=True),
     Column("revoked_at_ms", BigInteger, nullable=True),
+    Column("app_id", String(40), nullable=True),  # the application it enrolled through
 )
 
 challenges = Table(
@@ -62,6 +64,7 @@ challenges = Table(
     Column("response_reason", String(16), nullable=True),
     Column("response_code", String(8), nullable=True),
     Column("signature", String(128), nullable=True),
+    Column("app_id", String(40), nullable=True),  # the application that created it
     Index("ix_challenges_user_status", "user_id", "status"),
     Index("ix_challenges_status_expires", "status", "expires_at_ms"),
     # The limits read a user's window (by creation time) and last approval (by resolution time)
@@ -130,4 +133,32 @@ deployment_origins = Table(
     Column("protocol_version", Integer, nullable=False),
     Column("first_seen_ms", BigInteger, nullable=False),
     Column("source", String(32), nullable=False),  # "served" or "legacy receipts"
+)
+
+# Relying-party applications (domain/apps): each has scopes, an optional user restriction and one
+# or more API keys. The bootstrap key (PUSHAUTH_API_KEY) acts as the built-in "operator" app.
+applications = Table(
+    "applications",
+    metadata,
+    Column("app_id", String(40), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("scopes", String(128), nullable=False),  # space-separated, sorted
+    Column("users_json", Text, nullable=True),  # JSON list of ids and * patterns; NULL: all users
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("last_used_at_ms", BigInteger, nullable=True),
+    Column("revoked_at_ms", BigInteger, nullable=True),
+)
+
+# An application's API keys: only the SHA-256 of each key is stored. A rotated key keeps working
+# until its expires_at_ms (the grace period), a revoked one stops at once.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=True),
+    Column("revoked_at_ms", BigInteger, nullable=True),
 )

@@ -39,6 +39,7 @@ class Challenge:
     response_reason: str | None = None
     response_code: str | None = None
     signature: str | None = None
+    app_id: str | None = None  # the application that created it (domain/apps)
     # The hash of ``context`` that the device signs: computed once, at creation, and stored.
     context_hash: str = ""
 

@@ -17,6 +17,7 @@ class Credential:
     created_at_ms: int
     last_used_at_ms: int | None
     revoked_at_ms: int | None
+    app_id: str | None = None  # the application it enrolled through (domain/apps)
 
     @property
     def is_revoked(self) -> bool:

@@ -1,0 +1,1 @@
+"""Relying-party applications: who is asking, with which scopes, for which users."""
