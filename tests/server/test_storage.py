@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from pushauth_server import errors, events
 from pushauth_server.client import enrollment_proof
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.models import OPERATOR
 from pushauth_server.domain.challenges import store
 from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn
@@ -131,7 +132,7 @@ async def enroll(services: Services, user_id: str) -> Enrolled:
 
 async def create(services: Services, user_id: str, **fields: Any) -> Challenge:
     challenge, devices = await services.challenges.create(
-        CreateChallengeIn(user_id=user_id, **fields)
+        CreateChallengeIn(user_id=user_id, **fields), OPERATOR
     )
     assert devices >= 1
     return challenge

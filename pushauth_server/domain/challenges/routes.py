@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
 from pushauth_server import sse
+from pushauth_server.domain.apps.identity import calling_app
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn, challenge_out
 from pushauth_server.domain.challenges.waiting import watch
 from pushauth_server.services import ServicesDep
@@ -30,9 +31,12 @@ class ChallengeController(Controller):
 
     @post("/", summary="Create a challenge and push it to the user's devices")
     async def create(
-        self, data: JSONBody[CreateChallengeIn], services: ServicesDep
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[CreateChallengeIn],
+        services: ServicesDep,
     ) -> ChallengeOut:
-        challenge, devices = await services.challenges.create(data)
+        challenge, devices = await services.challenges.create(data, calling_app(request))
         return challenge_out(challenge, devices=devices)
 
     @get("/{challenge_id:str}", summary="Read a challenge")

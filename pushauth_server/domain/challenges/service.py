@@ -22,6 +22,7 @@ from typing import Any
 
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, new_nonce, now_ms
+from pushauth_server.domain.apps.models import AppIdentity
 from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
@@ -96,7 +97,7 @@ class ChallengeService:
 
     # --- create ---------------------------------------------------------------------------------
 
-    def _new_challenge(self, request: CreateChallengeIn) -> Challenge:
+    def _new_challenge(self, request: CreateChallengeIn, app: AppIdentity) -> Challenge:
         settings = self._settings
         ttl = request.expires_in_seconds or settings.challenge_ttl_seconds
         if ttl > settings.challenge_ttl_max_seconds:
@@ -130,6 +131,7 @@ class ChallengeService:
             reason=None,
             created_at_ms=created,
             expires_at_ms=created + round(ttl * 1000),
+            app_id=app.app_id,
         )
 
     def _check_create(
@@ -148,8 +150,9 @@ class ChallengeService:
             settings=self._settings,
         )
 
-    async def create(self, request: CreateChallengeIn) -> tuple[Challenge, int]:
-        challenge = self._new_challenge(request)
+    async def create(self, request: CreateChallengeIn, app: AppIdentity) -> tuple[Challenge, int]:
+        """Create a challenge for ``request`` on behalf of the calling application ``app``."""
+        challenge = self._new_challenge(request, app)
         now = challenge.created_at_ms
         user_id = request.user_id
         records: list[AuditRecord] = []
