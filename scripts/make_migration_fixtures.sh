@@ -1,0 +1,40 @@
+#!/bin/sh
+# Regenerate tests/migrations/fixtures/: databases populated by the *released* pushauth (commit
+# 7f053d1, the last release before schema migrations), one SQLite and one PostgreSQL.
+#
+#   scripts/make_migration_fixtures.sh [POSTGRES_URL]
+#
+# Checks the old code out with `git archive` into a temporary directory (outside the repository),
+# gives it its own virtualenv, runs tests/migrations/populate_7f053d1.py there against a new
+# SQLite file and a new PostgreSQL schema, and dumps them:
+#   7f053d1.sqlite.sql   `sqlite3 .dump`
+#   7f053d1.postgres.sql `pg_dump --inserts` of schema pushauth_fixture_7f053d1 (the test swaps
+#                        the name for its own schema's)
+# Needs git, python3, sqlite3, pg_dump and the PostgreSQL of tests/conftest.py. Not run in CI:
+# the fixtures are committed, and the test (tests/migrations/test_old_database.py) loads them.
+set -eu
+RELEASE=7f053d1
+PG_URL="${1:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}"
+PG_DSN=$(printf '%s' "$PG_URL" | sed 's/+asyncpg//')
+SCHEMA=pushauth_fixture_$RELEASE
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$REPO/tests/migrations/fixtures"
+WORK=$(mktemp -d /tmp/pushauth-fixtures.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+git -C "$REPO" archive "$RELEASE" | tar -x -C "$WORK"
+python3 -m venv "$WORK/.venv"
+"$WORK/.venv/bin/pip" install -q "$WORK[test]"
+cp "$REPO/tests/migrations/populate_7f053d1.py" "$WORK/"
+
+cd "$WORK"
+"$WORK/.venv/bin/python" populate_7f053d1.py "sqlite+aiosqlite:///$WORK/old.db"
+sqlite3 "$WORK/old.db" .dump > "$OUT/$RELEASE.sqlite.sql"
+
+psql -q "$PG_DSN" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA"
+"$WORK/.venv/bin/python" populate_7f053d1.py "$PG_URL" "$SCHEMA"
+# pg_dump's psql meta-commands (\restrict, on newer versions) are not SQL: left out.
+pg_dump --inserts --no-owner --no-privileges --schema="$SCHEMA" "$PG_DSN" \
+    | grep -v '^\\' > "$OUT/$RELEASE.postgres.sql"
+psql -q "$PG_DSN" -c "DROP SCHEMA $SCHEMA CASCADE"
+echo "wrote $OUT/$RELEASE.sqlite.sql and $OUT/$RELEASE.postgres.sql"
