@@ -6,17 +6,16 @@
 #
 # Checks the old code out with `git archive` into a temporary directory (outside the repository),
 # gives it its own virtualenv, runs tests/migrations/populate_7f053d1.py there against a new
-# SQLite file and a new PostgreSQL schema, and dumps them:
+# SQLite file and a new PostgreSQL database, and dumps them:
 #   7f053d1.sqlite.sql   `sqlite3 .dump`
-#   7f053d1.postgres.sql `pg_dump --inserts` of schema pushauth_fixture_7f053d1 (the test swaps
-#                        the name for its own schema's)
+#   7f053d1.postgres.sql `pg_dump --inserts` of the public schema of a new database
 # Needs git, python3, sqlite3, pg_dump and the PostgreSQL of tests/conftest.py. Not run in CI:
 # the fixtures are committed, and the test (tests/migrations/test_old_database.py) loads them.
 set -eu
 RELEASE=7f053d1
 PG_URL="${1:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}"
 PG_DSN=$(printf '%s' "$PG_URL" | sed 's/+asyncpg//')
-SCHEMA=pushauth_fixture_$RELEASE
+FIXTURE_DB=pushauth_fixture_$RELEASE
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$REPO/tests/migrations/fixtures"
 WORK=$(mktemp -d /tmp/pushauth-fixtures.XXXXXX)
@@ -31,10 +30,11 @@ cd "$WORK"
 "$WORK/.venv/bin/python" populate_7f053d1.py "sqlite+aiosqlite:///$WORK/old.db"
 sqlite3 "$WORK/old.db" .dump > "$OUT/$RELEASE.sqlite.sql"
 
-psql -q "$PG_DSN" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA"
-"$WORK/.venv/bin/python" populate_7f053d1.py "$PG_URL" "$SCHEMA"
+BASE_DSN=${PG_DSN%/*}
+psql -q "$PG_DSN" -c "DROP DATABASE IF EXISTS $FIXTURE_DB" -c "CREATE DATABASE $FIXTURE_DB"
+"$WORK/.venv/bin/python" populate_7f053d1.py "${PG_URL%/*}/$FIXTURE_DB"
 # pg_dump's psql meta-commands (\restrict, on newer versions) are not SQL: left out.
-pg_dump --inserts --no-owner --no-privileges --schema="$SCHEMA" "$PG_DSN" \
+pg_dump --inserts --no-owner --no-privileges --schema=public "$BASE_DSN/$FIXTURE_DB" \
     | grep -v '^\\' > "$OUT/$RELEASE.postgres.sql"
-psql -q "$PG_DSN" -c "DROP SCHEMA $SCHEMA CASCADE"
+psql -q "$PG_DSN" -c "DROP DATABASE $FIXTURE_DB"
 echo "wrote $OUT/$RELEASE.sqlite.sql and $OUT/$RELEASE.postgres.sql"

@@ -218,13 +218,18 @@ class Database:
         result = await self.upgrade_schema(check_triggers=True)
         return result.created
 
-    async def upgrade_schema(self, *, check_triggers: bool = False) -> migrate.UpgradeResult:
+    async def upgrade_schema(
+        self, *, check_triggers: bool = False, target: str | None = None
+    ) -> migrate.UpgradeResult:
         """Run the migrations this database lacks (one transaction, under the migration lock;
         a SQLite file is backed up first). Raises :class:`migrate.DatabaseNewer`, and with
-        ``check_triggers`` :class:`audit_guard.AuditTriggersMissing`."""
+        ``check_triggers`` :class:`audit_guard.AuditTriggersMissing`. ``target``: stop at that
+        revision (tests build older schemas with it)."""
 
         def run(connection: SyncConnection) -> migrate.UpgradeResult:
-            result = migrate.upgrade_connection(connection, sqlite_file=self._sqlite_file)
+            result = migrate.upgrade_connection(
+                connection, sqlite_file=self._sqlite_file, target=target
+            )
             if check_triggers:
                 audit_guard.check_triggers(connection)
             return result

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -138,8 +138,8 @@ def head() -> str:
     return revision
 
 
-def _pending(since: str | None) -> tuple[str, ...]:
-    revisions = _script().iterate_revisions(head(), since)
+def _pending(since: str | None, target: str | None = None) -> tuple[str, ...]:
+    revisions = _script().iterate_revisions(target or head(), since)
     return tuple(reversed([revision.revision for revision in revisions if revision is not None]))
 
 
@@ -167,27 +167,34 @@ def lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
-def upgrade_connection(connection: Connection, *, sqlite_file: Path | None) -> UpgradeResult:
-    """Upgrade the schema to the code's revision on ``connection``, inside the caller's
-    transaction (the caller commits). ``sqlite_file``: the database file to back up first."""
+def upgrade_connection(
+    connection: Connection, *, sqlite_file: Path | None, target: str | None = None
+) -> UpgradeResult:
+    """Upgrade the schema to the code's revision (or ``target``, for tests) on ``connection``,
+    inside the caller's transaction (the caller commits). ``sqlite_file``: the database file to
+    back up first."""
     lock(connection)
     state = state_of(connection)
     if not state.known:
         raise state.refusal()
     before = state.current
-    if state.up_to_date:
+    target = target or state.head
+    if target != state.head:
+        since = state.current or (None if state.empty else BASELINE)
+        state = replace(state, head=target, pending=_pending(since, target))
+    if not state.pending:
         return UpgradeResult(
-            before=before, after=state.head, created=False, applied=(), backup=None
+            before=before, after=state.current or target, created=False, applied=(), backup=None
         )
     backup = None
     if sqlite_file is not None and not state.empty:
-        backup = _backup(connection, sqlite_file, label=before or "unversioned")
+        backup = _backup(sqlite_file, label=before or "unversioned")
     if state.unversioned:
         MigrationContext.configure(connection).stamp(_script(), BASELINE)
     config = Config()
     config.set_main_option("script_location", str(_SCRIPTS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, target)
     return UpgradeResult(
         before=before,
         after=state.head,
@@ -197,7 +204,7 @@ def upgrade_connection(connection: Connection, *, sqlite_file: Path | None) -> U
     )
 
 
-def _backup(connection: Connection, database: Path, *, label: str) -> Path:
+def _backup(database: Path, *, label: str) -> Path:
     """Copy the SQLite database (as committed, before this upgrade) next to it, mode 0600."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for attempt in range(100):
@@ -210,12 +217,16 @@ def _backup(connection: Connection, database: Path, *, label: str) -> Path:
         break
     else:  # pragma: no cover - a hundred backups within one second
         raise MigrationError(f"could not name a backup next to {database}")
-    source: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+    # Read through a connection of its own: SQLite refuses to back up from the connection that
+    # holds the write transaction. The migration has written nothing yet, and its write lock
+    # keeps every other writer out, so this reads the database exactly as it is now.
+    source = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)
     finally:
         copy.close()
+        source.close()
     return target
 
 
