@@ -15,6 +15,7 @@ import typer
 
 from pushauth_cli.commands.server import _new_sqlite_file, _safe_url
 from pushauth_cli.exit_codes import ExitCode
+from pushauth_cli.help import Command
 from pushauth_cli.options import DatabaseUrl, Json
 from pushauth_cli.render import err, fail, out, print_json
 
@@ -69,7 +70,7 @@ def state_json(state: SchemaState) -> dict[str, Any]:
     }
 
 
-@app.command()
+@app.command(cls=Command)
 def upgrade(database_url: DatabaseUrl = None, json: Json = False) -> None:
     """Upgrade the database schema to this pushauth's revision (no-op when it is current).
 
@@ -97,7 +98,7 @@ def upgrade(database_url: DatabaseUrl = None, json: Json = False) -> None:
     out.print(f"{_safe_url(url)}: {migrate.describe_upgrade(result)}", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def current(database_url: DatabaseUrl = None, json: Json = False) -> None:
     """Show the database schema's revision, this pushauth's, and what an upgrade would run.
 
