@@ -44,6 +44,7 @@ def database_errors(url: str) -> Iterator[None]:
     """The database's refusals as messages that say what to do, and documented exit codes."""
     from sqlalchemy.exc import DBAPIError
 
+    from pushauth_server.errors import ServerBusy
     from pushauth_server.storage.migrate import MigrationError
 
     try:
@@ -51,8 +52,18 @@ def database_errors(url: str) -> Iterator[None]:
     except MigrationError as exc:
         fail(str(exc))
         raise typer.Exit(ExitCode.NOT_DONE) from None
+    except ServerBusy as exc:  # SQLite: another process held the write lock throughout
+        fail(str(exc), "Another process is writing to the database (or upgrading it).")
+        raise typer.Exit(ExitCode.NOT_DONE) from None
     except (OSError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if url.startswith("sqlite") and ("locked" in reason or "busy" in reason):
+            fail(
+                "The database is locked by another process; nothing changed.",
+                "Another process is writing to the database (or upgrading it): retry when it "
+                "is done.",
+            )
+            raise typer.Exit(ExitCode.NOT_DONE) from None
         fail(
             f"Could not reach the database {_safe_url(url)}: {reason}",
             "Check --database-url / PUSHAUTH_DATABASE_URL, and that the database is running.",

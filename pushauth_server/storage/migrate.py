@@ -36,7 +36,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     from pushauth_server.storage.database import Database
@@ -247,7 +248,20 @@ def upgrade(database_url: str, *, connect_args: dict[str, Any] | None = None) ->
 
 
 def current(database_url: str, *, connect_args: dict[str, Any] | None = None) -> SchemaState:
-    """The revision the database at ``database_url`` is at, and what an upgrade would run."""
+    """The revision the database at ``database_url`` is at, and what an upgrade would run.
+    Reads only: a SQLite file is opened read-only (not even its journal mode changes)."""
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database or "").expanduser().resolve()
+        engine = create_engine(
+            "sqlite+pysqlite://",
+            creator=lambda: sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True),
+        )
+        try:
+            with engine.connect() as connection:
+                return state_of(connection)
+        finally:
+            engine.dispose()
 
     async def run() -> SchemaState:
         database = _database(database_url, connect_args)

@@ -76,3 +76,20 @@ def test_an_unreachable_database_exits_6(tmp_path: Path) -> None:
         assert result.returncode == 6, result.stderr
         assert "Could not reach the database" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_database_locked_by_another_process_is_left_alone_with_exit_7(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    load_sqlite(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database throughout
+    try:
+        result = pushauth(tmp_path, "db", "upgrade", "--database-url", f"sqlite:///{path}")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 7, result.stderr
+    assert "locked by another process" in result.stderr
+    assert "Traceback" not in result.stderr
+    current = pushauth(tmp_path, "db", "current", "--database-url", f"sqlite:///{path}", "--json")
+    assert json.loads(current.stdout)["status"] == "behind"  # nothing changed
