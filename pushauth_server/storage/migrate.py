@@ -253,6 +253,8 @@ def current(database_url: str, *, connect_args: dict[str, Any] | None = None) ->
     parsed = make_url(database_url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database or "").expanduser().resolve()
+        if not path.exists():  # a file not made yet: an empty database
+            return SchemaState(current=None, head=head(), empty=True, pending=_pending(None))
         engine = create_engine(
             "sqlite+pysqlite://",
             creator=lambda: sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True),

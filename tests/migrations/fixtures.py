@@ -1,5 +1,5 @@
 """The released database fixtures (tests/migrations/fixtures/, made by
-scripts/make_migration_fixtures.sh with commit 7f053d1's own code), loaded into a test's database,
+scripts/migration_fixtures/make.sh with commit 7f053d1's own code), loaded into a test's database,
 and row-by-row reads to compare them with."""
 
 from __future__ import annotations

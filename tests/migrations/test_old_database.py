@@ -1,7 +1,7 @@
 """A database made by the released pushauth (7f053d1, before migrations) is upgraded with every
 row intact, and its audit trail still verifies, on SQLite and PostgreSQL (issue 11, item 4).
 
-The fixtures were made by that release's own code (scripts/make_migration_fixtures.sh): enrolled
+The fixtures were made by that release's own code (scripts/migration_fixtures/make.sh): enrolled
 devices, a revoked one, pending, approved, denied, "not me", cancelled and expired challenges with
 their signed receipts, failure counts and a lockout, unused enrollment tokens, the audit trail.
 """

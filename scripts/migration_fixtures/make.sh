@@ -2,10 +2,10 @@
 # Regenerate tests/migrations/fixtures/: databases populated by the *released* pushauth (commit
 # 7f053d1, the last release before schema migrations), one SQLite and one PostgreSQL.
 #
-#   scripts/make_migration_fixtures.sh [POSTGRES_URL]
+#   scripts/migration_fixtures/make.sh [POSTGRES_URL]
 #
 # Checks the old code out with `git archive` into a temporary directory (outside the repository),
-# gives it its own virtualenv, runs tests/migrations/populate_7f053d1.py there against a new
+# gives it its own virtualenv, runs scripts/migration_fixtures/populate_7f053d1.py there against a new
 # SQLite file and a new PostgreSQL database, and dumps them:
 #   7f053d1.sqlite.sql   `sqlite3 .dump`
 #   7f053d1.postgres.sql `pg_dump --inserts` of the public schema of a new database
@@ -16,7 +16,7 @@ RELEASE=7f053d1
 PG_URL="${1:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}"
 PG_DSN=$(printf '%s' "$PG_URL" | sed 's/+asyncpg//')
 FIXTURE_DB=pushauth_fixture_$RELEASE
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 OUT="$REPO/tests/migrations/fixtures"
 WORK=$(mktemp -d /tmp/pushauth-fixtures.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -24,7 +24,7 @@ trap 'rm -rf "$WORK"' EXIT
 git -C "$REPO" archive "$RELEASE" | tar -x -C "$WORK"
 python3 -m venv "$WORK/.venv"
 "$WORK/.venv/bin/pip" install -q "$WORK[test]"
-cp "$REPO/tests/migrations/populate_7f053d1.py" "$WORK/"
+cp "$REPO/scripts/migration_fixtures/populate_7f053d1.py" "$WORK/"
 
 cd "$WORK"
 "$WORK/.venv/bin/python" populate_7f053d1.py "sqlite+aiosqlite:///$WORK/old.db"

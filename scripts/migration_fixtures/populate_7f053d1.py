@@ -1,6 +1,6 @@
 """Populate a database with the *released* pushauth (commit 7f053d1), through its service layer.
 
-Run by scripts/make_migration_fixtures.sh with the old code's own virtualenv, from the old
+Run by scripts/migration_fixtures/make.sh with the old code's own virtualenv, from the old
 checkout (its ``tests.server.test_storage`` helpers enroll, create and sign answers): not
 imported by the test suite, and not run in CI.
 
