@@ -91,3 +91,13 @@ UserArg = Annotated[
 ]
 
 DEFAULT_SERVER_URL = DEFAULT_URL
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="The server's database (SQLAlchemy URL). Default: PUSHAUTH_DATABASE_URL from the "
+        "environment or ./.env, else the SQLite file ./pushauth.db.",
+        show_default=False,
+        metavar="URL",
+    ),
+]

@@ -39,6 +39,7 @@ from pushauth_server.services import Services
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 from pushauth_server.storage.audit_guard import AuditTriggersMissing
+from pushauth_server.storage.migrate import MigrationError, describe_upgrade
 
 logger = logging.getLogger("pushauth.server")
 
@@ -113,10 +114,15 @@ def create_app(settings: Settings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
-            fresh = await database.create_schema()
-        except AuditTriggersMissing as exc:  # refuse to start, and say why first, in one line
+            # `pushauth serve` has upgraded already (once, before any worker): this finds the
+            # schema current, unless the app is run some other way (tests, an ASGI server).
+            schema = await database.upgrade_schema(check_triggers=True)
+        except (AuditTriggersMissing, MigrationError) as exc:  # refuse, saying why in one line
             logger.critical("%s", exc)
             raise
+        if schema.applied:
+            (logger.info if schema.created else logger.warning)("%s", describe_upgrade(schema))
+        fresh = schema.created
         await notifier.start()
         await audit_origins.register(database, settings.origin)
         nonces = services.device_auth.nonces

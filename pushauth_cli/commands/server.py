@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pushauth_cli.config import (
     DEFAULT_DATABASE_URL,
@@ -63,11 +64,22 @@ def serve(
         typer.Option(help="The origin devices see, if not http://HOST:PORT.", metavar="URL"),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.", metavar="LEVEL")] = "info",
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate",
+            help="Do not upgrade an older database schema at start: refuse to start instead "
+            "(then run `pushauth db upgrade`).",
+        ),
+    ] = False,
 ) -> None:
     """Run the server, with ./.env and ./pushauth.db in the current directory.
 
     In a directory without .env it writes one with a new API key (as `init` does) and starts on
     a new empty database, and says so: run it where your .env is to keep your users and devices.
+
+    An older database schema is upgraded first (a SQLite file is copied next to itself before;
+    the copy's name is printed), unless --no-migrate is given.
     """
     if not os.environ.get("PUSHAUTH_API_KEY"):
         if ENV_FILE.exists():
@@ -104,6 +116,7 @@ def serve(
     if new_database is not None:
         err.print(f"[yellow]No database at {new_database}: creating a new, empty one.[/]")
     listening = _bind(settings.host, settings.port)
+    _prepare_schema(settings.database_url, migrate=not no_migrate)
     app = create_app(settings)
     err.print(
         f"pushauth serving on [bold]http://{settings.host}:{settings.port}[/] "
@@ -146,6 +159,31 @@ def _bind(host: str, port: int) -> socket.socket:
         raise typer.Exit(ExitCode.NOT_DONE) from None
     listening.set_inheritable(True)
     return listening
+
+
+def _prepare_schema(database_url: str, *, migrate: bool) -> None:
+    """Bring the schema to this code's revision, once, before the app (and any worker) starts;
+    with ``migrate=False`` refuse to start on an older one, saying what to run."""
+    from pushauth_cli.commands.database import database_errors
+    from pushauth_server.storage import migrate as migrations
+
+    with database_errors(database_url):
+        if migrate:
+            result = migrations.upgrade(database_url)
+            if result.applied and not result.created:
+                err.print(f"[yellow]{escape(migrations.describe_upgrade(result))}[/]")
+            return
+        state = migrations.current(database_url)
+        if state.status == "newer":
+            raise state.refusal()
+    if state.status == "behind":
+        fail(
+            f"The database schema is at {state.current or 'a revision from before migrations'}; "
+            f"this pushauth needs {state.head} (--no-migrate: not upgrading it).",
+            "Run `pushauth db upgrade` (it backs up a SQLite file first; on PostgreSQL take a "
+            "pg_dump before), then start again; or start without --no-migrate.",
+        )
+        raise typer.Exit(ExitCode.NOT_DONE)
 
 
 def _new_sqlite_file(url: str) -> Path | None:

@@ -1,6 +1,5 @@
 """Storage: the tables, and a database handle that works on SQLite and PostgreSQL alike."""
 
-from pushauth_server.storage import audit_guard as _audit_guard  # noqa: F401 - registers triggers
 from pushauth_server.storage.database import Connection, Database
 from pushauth_server.storage.tables import metadata
 

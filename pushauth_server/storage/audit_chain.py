@@ -32,8 +32,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 CHAIN_VERSION = 1
 _HEADER = b"pushauth\x00" + bytes([CHAIN_VERSION]) + b"audit-row\x00"
@@ -123,26 +122,3 @@ POSTGRES_DDL = [
     "CREATE TRIGGER audit_events_chain BEFORE INSERT ON audit_events "
     "FOR EACH ROW EXECUTE FUNCTION audit_events_chain()",
 ]
-
-
-# --- databases created before the chain -----------------------------------------------------------
-
-_NEW_COLUMNS = {"seq": "BIGINT", "prev_hash": "VARCHAR(64)", "row_hash": "VARCHAR(64)"}
-
-
-def upgrade(connection: SyncConnection) -> bool:
-    """Add the chain to an audit table created by an earlier version; True if it did.
-
-    (Until pushauth has migrations, this is the one schema change made at start-up.) Rows already
-    there keep NULL chain columns: ``audit verify`` reports them as written before the chain.
-    """
-    present = {column["name"] for column in inspect(connection).get_columns("audit_events")}
-    missing = [name for name in _NEW_COLUMNS if name not in present]
-    if not missing:
-        return False
-    for name in missing:
-        connection.execute(text(f"ALTER TABLE audit_events ADD COLUMN {name} {_NEW_COLUMNS[name]}"))
-    connection.execute(
-        text("CREATE UNIQUE INDEX IF NOT EXISTS ux_audit_events_seq ON audit_events (seq)")
-    )
-    return True

@@ -1,10 +1,11 @@
-"""Database triggers that keep the audit table append-only and chained, and the start-up check.
+"""The start-up check of the triggers that keep the audit table append-only and chained.
 
 The application never updates or deletes an audit row; these triggers make the database refuse
 it as well, so a bug cannot rewrite history. On SQLite, ``recursive_triggers`` is on for every
 connection (storage/database.py), so ``INSERT OR REPLACE`` fires the delete trigger and fails, and
 an UPSERT's ``DO UPDATE`` fires the update trigger and fails. On PostgreSQL a further trigger links
-each new row into the hash chain (storage/audit_chain.py).
+each new row into the hash chain (storage/audit_chain.py). The migrations create them
+(storage/migrations/versions: 0001_baseline, 0002_hot_path_and_audit_chain).
 
 Someone with the database owner's rights can still drop or disable a trigger, or rewrite rows:
 :func:`check_triggers` refuses to start the server when a trigger is missing or disabled, and
@@ -14,63 +15,15 @@ the least-privilege PostgreSQL setup that keeps the application's own role from 
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, event, text
 from sqlalchemy import Connection as SyncConnection
+from sqlalchemy import text
 
-from pushauth_server.storage.audit_chain import POSTGRES_DDL, upgrade
-from pushauth_server.storage.tables import audit_events
-
-_SQLITE = [
-    "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
-    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events "
-    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
-]
-_POSTGRES = [
-    "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END; $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
-    "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
-    # TRUNCATE is a statement of its own: no row trigger sees it.
-    "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
-    *POSTGRES_DDL,
-]
 SQLITE_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete")
 POSTGRES_TRIGGERS = ("audit_events_no_change", "audit_events_no_truncate", "audit_events_chain")
 
 
 class AuditTriggersMissing(RuntimeError):
     """The audit table's guard triggers are missing or disabled: someone changed the schema."""
-
-
-def _ddl(statement: str) -> DDL:
-    return DDL(statement)  # type: ignore[no-untyped-call]
-
-
-for statement in _SQLITE:
-    event.listen(audit_events, "after_create", _ddl(statement).execute_if(dialect="sqlite"))
-for statement in _POSTGRES:
-    event.listen(audit_events, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
-
-
-def _trigger_name(statement: str) -> str | None:
-    words = statement.split()
-    return words[2] if words[:2] == ["CREATE", "TRIGGER"] else None
-
-
-def prepare(connection: SyncConnection) -> None:
-    """At start-up: chain a database created before the chain, then check every guard.
-
-    Only a database that lacked the chain columns gets guards installed here (it was created by
-    an earlier version); on any other, a missing or disabled trigger stops the start.
-    """
-    if upgrade(connection) and connection.dialect.name == "postgresql":
-        present = _postgres_triggers(connection)
-        for statement in _POSTGRES:
-            if _trigger_name(statement) not in present:
-                connection.execute(text(statement))
-    check_triggers(connection)
 
 
 def _postgres_triggers(connection: SyncConnection) -> dict[str, bool]:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -47,11 +47,8 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
 
 from pushauth_server import errors
-from pushauth_server.clock import now_ms
-from pushauth_server.domain.apps.models import OPERATOR
-from pushauth_server.storage import audit_guard
+from pushauth_server.storage import audit_guard, migrate
 from pushauth_server.storage.audit_chain import register_sqlite_function
-from pushauth_server.storage.tables import applications, metadata
 from pushauth_server.storage.unreachable import busy_when_unreachable
 
 READERS = 8  # SQLite reader connections (and concurrent read transactions)
@@ -158,43 +155,7 @@ def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
     register_sqlite_function(dbapi_connection)  # the audit hash chain (storage/audit_chain.py)
 
 
-def _ensure_operator_app(connection: SyncConnection) -> None:
-    """The built-in application the bootstrap key acts as (domain/apps/models.py)."""
-    found = connection.execute(
-        select(applications.c.app_id).where(applications.c.app_id == OPERATOR.app_id)
-    ).first()
-    if found is None:
-        connection.execute(
-            applications.insert().values(
-                app_id=OPERATOR.app_id,
-                name=OPERATOR.name,
-                display_name=OPERATOR.display_name,
-                scopes=" ".join(sorted(OPERATOR.scopes)),
-                users_json=None,
-                created_at_ms=now_ms(),
-            )
-        )
-
-
-def _create_all(connection: SyncConnection) -> bool:
-    """Create missing tables, and missing indexes on tables that exist (``create_all`` alone
-    adds no index to an existing table); True when the database had no pushauth tables."""
-    inspector = inspect(connection)
-    new = not inspector.has_table("credentials")
-    metadata.create_all(connection)
-    _ensure_operator_app(connection)
-    audit_guard.prepare(connection)  # chain an older audit table; refuse missing triggers
-    if not new:
-        inspector = inspect(connection)  # afresh: prepare may have added columns and an index
-        for table in metadata.sorted_tables:
-            have = {index["name"] for index in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name not in have:
-                    index.create(connection)
-    return new
-
-
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """Create the database file readable by its owner only (SQLite gives -wal/-shm its mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
@@ -218,6 +179,7 @@ class Database:
         self.lock_timeout = lock_timeout
         self._sqlite: tuple[Engine, Engine] | None = None
         self._async: AsyncEngine | None = None
+        self._sqlite_file: Path | None = None  # a SQLite file (not memory): backed up first
         if self.is_sqlite:
             sync_url = parsed.set(drivername="sqlite+pysqlite")
             memory = not parsed.database or parsed.database == ":memory:"
@@ -226,7 +188,8 @@ class Database:
                 reader = writer
                 self._readers = asyncio.Semaphore(1)
             else:
-                _create_private(Path(parsed.database or "").expanduser())
+                self._sqlite_file = Path(parsed.database or "").expanduser().resolve()
+                create_private(self._sqlite_file)
                 writer = create_engine(sync_url, pool_size=1, max_overflow=0)
                 reader = create_engine(sync_url, pool_size=READERS, max_overflow=0)
                 self._readers = asyncio.Semaphore(READERS)
@@ -249,14 +212,49 @@ class Database:
         return (self._async.sync_engine,)
 
     async def create_schema(self) -> bool:
-        """Create what is missing; True when the database had no pushauth tables before."""
+        """At start-up: upgrade the schema to the code's revision (storage/migrate.py), then
+        refuse to go on unless the audit guard triggers are in place; True when the database
+        had no pushauth tables before."""
+        result = await self.upgrade_schema(check_triggers=True)
+        return result.created
+
+    async def upgrade_schema(
+        self, *, check_triggers: bool = False, target: str | None = None
+    ) -> migrate.UpgradeResult:
+        """Run the migrations this database lacks (one transaction, under the migration lock;
+        a SQLite file is backed up first). Raises :class:`migrate.DatabaseNewer`, and with
+        ``check_triggers`` :class:`audit_guard.AuditTriggersMissing`. ``target``: stop at that
+        revision (tests build older schemas with it)."""
+
+        def run(connection: SyncConnection) -> migrate.UpgradeResult:
+            result = migrate.upgrade_connection(
+                connection, sqlite_file=self._sqlite_file, target=target
+            )
+            if check_triggers:
+                audit_guard.check_triggers(connection)
+            return result
+
         if self._sqlite is not None:
-            async with self._sqlite_write() as connection:
-                return _create_all(connection)
+            async with self._sqlite_write() as sync_connection:
+                return run(sync_connection)
         assert self._async is not None
         async with self._async.begin() as connection:
-            created: bool = await connection.run_sync(_create_all)
-            return created
+            result: migrate.UpgradeResult = await connection.run_sync(run)
+            return result
+
+    async def schema_state(self) -> migrate.SchemaState:
+        """The schema's revision against the code's (``pushauth db current``, ``--no-migrate``)."""
+        if self._sqlite is not None:
+            await _acquire(self._readers)
+            try:
+                with self._sqlite[1].connect() as sync_connection:
+                    return migrate.state_of(sync_connection)
+            finally:
+                self._readers.release()
+        assert self._async is not None
+        async with self._async.connect() as connection:
+            state: migrate.SchemaState = await connection.run_sync(migrate.state_of)
+            return state
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:

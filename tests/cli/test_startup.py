@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 # (pydantic itself is loaded by Typer 0.29 to build any command: not ours to avoid.)
-HEAVY = ("uvicorn", "litestar", "sqlalchemy", "pydantic_settings", "httpx")
+HEAVY = ("uvicorn", "litestar", "sqlalchemy", "pydantic_settings", "httpx", "alembic")
 
 
 def _loaded_after(code: str) -> set[str]:

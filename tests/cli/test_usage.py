@@ -103,7 +103,8 @@ def test_signin_context_options_are_checked(
 
 
 def test_help_shows_no_type_tags_or_braces(runner: CliRunner) -> None:
-    for command in ([], ["signin"], ["devices"], ["audit"], ["revoke"], ["serve"], ["cancel"]):
+    commands = [[], ["signin"], ["devices"], ["audit"], ["revoke"], ["serve"], ["cancel"]]
+    for command in [*commands, ["db"], ["db", "upgrade"], ["db", "current"]]:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, result.output
         assert not re.search(r"<(bool|str|int|float)>", result.output), result.output

@@ -1,7 +1,8 @@
 """The audit table's guards hold (issue 10, item 4): start-up refuses a database whose triggers
-were dropped or disabled; a database from before the hash chain is upgraded and its old rows are
-"before the chain", not tampering; on PostgreSQL, the least-privilege roles of
-docs/operations.md keep the application's own role from truncating, rewriting or unguarding it.
+were dropped or disabled; a database from before the hash chain (the release's schema, built by
+the baseline migration) is upgraded and its old rows are "before the chain", not tampering; on
+PostgreSQL, the least-privilege roles of docs/operations.md keep the application's own role from
+truncating, rewriting or unguarding it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from pushauth_server.realtime import MemoryBackend, Notifier
 from pushauth_server.services import Services
 from pushauth_server.storage import Database
 from pushauth_server.storage.audit_guard import AuditTriggersMissing
+from pushauth_server.storage.migrate import BASELINE
 from tests.conftest import POSTGRES_URL
 from tests.server.conftest import API_KEY, fresh_user
 from tests.server.test_storage import ORIGIN, Stack, create, database, enroll, respond  # noqa: F401
+from tests.support.databases import Blank, blank  # noqa: F401
 from tests.support.settings import TestSettings
 
 
@@ -51,18 +54,10 @@ async def test_start_up_refuses_a_disabled_trigger(database: Database) -> None:
         await database.create_schema()
 
 
-async def test_a_database_from_before_the_chain_is_upgraded(database: Database) -> None:
+async def test_a_database_from_before_the_chain_is_upgraded(blank: Blank) -> None:
     """Old rows are counted as before the chain; new rows chain after them; origins seeded."""
-    old = ["DROP TABLE deployment_origins"]
-    if database.is_sqlite:
-        old.append("DROP INDEX ux_audit_events_seq")
-    else:
-        old += [
-            "DROP TRIGGER audit_events_chain ON audit_events",
-            "DROP TRIGGER audit_events_no_truncate ON audit_events",
-        ]
-    old += [f"ALTER TABLE audit_events DROP COLUMN {c}" for c in ("seq", "prev_hash", "row_hash")]
-    await _execute(database, *old)
+    database = blank.database
+    await database.upgrade_schema(target=BASELINE)  # the release's schema, before the chain
     receipt = {"origin": "https://old.example.test", "decision": "approve"}
     async with database.write() as connection:
         for n in range(3):

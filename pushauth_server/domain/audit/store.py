@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from pushauth_server.protocol import (
     PROTOCOL_VERSION,
     ChallengeResponse,
     ChallengeStatus,
+    canonical_bytes,
     judge_response,
     verify,
 )
@@ -149,12 +151,24 @@ def _signed_receipt(
     for origin in origins:
         for version in sorted(_RESPONSE_BY_VERSION, reverse=True):
             receipt = {**(challenge.receipt(origin) or {}), "protocol_version": version}
-            parsed = _message(receipt)
-            if isinstance(parsed, tuple) and key is not None:
-                message, signature = parsed
-                if verify(public_key=key, message=message, signature=signature):
-                    return receipt
+            for candidate in (receipt, _with_context_hash(receipt, challenge, version)):
+                parsed = _message(candidate)
+                if isinstance(parsed, tuple) and key is not None:
+                    message, signature = parsed
+                    if verify(public_key=key, message=message, signature=signature):
+                        return candidate
     return None
+
+
+def _with_context_hash(
+    receipt: dict[str, Any], challenge: Challenge, version: int
+) -> dict[str, Any]:
+    """``receipt`` with the context hash as protocol ``version`` computes it from the stored
+    context. A challenge row written before the hash was stored (release 7f053d1 and earlier)
+    has it recomputed under the current version; its device signed the version-1 hash."""
+    fields = challenge.context.fields()
+    digest = hashlib.sha256(canonical_bytes("challenge-context", fields, version=version))
+    return {**receipt, "context_hash": digest.hexdigest()}
 
 
 def _receipt_origin_problem(receipt: dict[str, Any], origins: Mapping[str, int]) -> str | None:

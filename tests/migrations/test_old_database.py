@@ -1,0 +1,112 @@
+"""A database made by the released pushauth (7f053d1, before migrations) is upgraded with every
+row intact, and its audit trail still verifies, on SQLite and PostgreSQL (issue 11, item 4).
+
+The fixtures were made by that release's own code (scripts/migration_fixtures/make.sh): enrolled
+devices, a revoked one, pending, approved, denied, "not me", cancelled and expired challenges with
+their signed receipts, failure counts and a lockout, unused enrollment tokens, the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+from pushauth_server.storage.migrate import BASELINE, head
+from tests.conftest import StartServer
+from tests.migrations.cli import db, pushauth
+from tests.migrations.fixtures import NEW_COLUMNS, OLD_TABLES, load, rows
+from tests.support.databases import Blank, blank  # noqa: F401
+from tests.support.processes import Commands
+
+LATER = ("0002_hot_path_and_audit_chain", "0003_applications")
+
+
+async def test_every_row_survives_and_the_audit_trail_verifies(
+    blank: Blank, tmp_path: Path, start_server: StartServer
+) -> None:
+    reference = tmp_path / "reference.db"
+    await load(blank, reference=reference)
+    before = db(tmp_path / "cli", "current", blank.url)
+    assert before["status"] == "behind"
+    assert before["current"] is None
+    assert before["made_before_migrations"] is True
+    assert before["pending"] == list(LATER)
+
+    upgraded = db(tmp_path / "cli", "upgrade", blank.url)
+    assert upgraded["applied"] == list(LATER)
+    assert upgraded["after"] == head()
+    assert (upgraded["backup"] is not None) == blank.is_sqlite
+
+    counts = {}
+    for table, (_, columns) in OLD_TABLES.items():
+        old = await rows(blank, table, columns, reference=reference)
+        assert old, f"the fixture has no {table} rows"
+        assert await rows(blank, table, columns) == old, table  # every row, every value
+        counts[table] = len(old)
+        for column in NEW_COLUMNS.get(table, ()):
+            assert {row[0] for row in await rows(blank, table, (column,))} == {None}, column
+    assert counts["credentials"] >= 5
+    challenge_states = {r[0] for r in await rows(blank, "challenges", ("status",))}
+    assert challenge_states >= {"pending", "approved", "denied", "cancelled", "expired"}
+    assert any(r[0] for r in await rows(blank, "user_limits", ("locked_not_me",)))
+    assert await rows(blank, "applications", ("app_id", "name", "scopes")) == [
+        ("app_operator", "operator", "admin challenges enrollment")
+    ]
+    assert await rows(blank, "api_keys", ("key_id",)) == []
+    assert await rows(blank, "deployment_origins", ("origin",)) == []
+    assert db(tmp_path / "cli", "current", blank.url)["status"] == "current"
+
+    server = start_server(blank.url)
+    verified = Commands(server=server, env_extra={}).pushauth("audit", "verify", "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["valid"] is True, report["problems"]
+    assert report["problems"] == []
+    assert report["chain"]["before_chain"] == counts["audit_events"]
+    assert report["checked"] >= 1  # the release's signed receipts were checked again
+    assert report["chain"]["rows"] >= 1  # rows the upgraded server wrote are chained
+
+
+async def test_serve_refuses_with_no_migrate_and_upgrades_without(
+    blank: Blank, tmp_path: Path, start_server: StartServer
+) -> None:
+    reference = tmp_path / "reference.db"
+    await load(blank, reference=reference)
+    refused = pushauth(
+        tmp_path / "refused", "serve", "--port", "0", "--database-url", blank.url, "--no-migrate"
+    )
+    assert refused.returncode == 7, refused.stderr
+    assert "pushauth db upgrade" in refused.stderr
+    assert "--no-migrate" in refused.stderr
+    assert db(tmp_path / "cli", "current", blank.url)["status"] == "behind"  # nothing changed
+
+    server = start_server(blank.url)
+    log = "".join(server.log)
+    assert f"to {head()}" in log, log
+    assert db(tmp_path / "cli", "current", blank.url)["current"] == head()
+    if not blank.is_sqlite:
+        return
+    assert blank.path is not None
+    [backup] = blank.path.parent.glob(f"{blank.path.name}.backup-unversioned-*")
+    assert str(backup) in log.replace("\n", "")  # the server said where it is
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    with sqlite3.connect(backup) as copy:  # the database as the release left it
+        tables = {r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        events = copy.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+    copy.close()
+    assert tables == set(OLD_TABLES)
+    assert events == len(await rows(blank, "audit_events", ("event_id",), reference=reference))
+
+
+async def test_a_database_stamped_at_the_baseline_upgrades_the_same_way(
+    blank: Blank, tmp_path: Path
+) -> None:
+    """The release's database after `db upgrade` and one made by 0001_baseline then upgraded
+    hold the same schema: the baseline is the release's schema."""
+    await blank.database.upgrade_schema(target=BASELINE)
+    assert db(tmp_path / "cli", "current", blank.url)["pending"] == list(LATER)
+    result = await blank.database.upgrade_schema()
+    assert result.applied == LATER
