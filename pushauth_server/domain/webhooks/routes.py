@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.apps.models import Scope
@@ -35,7 +35,7 @@ class WebhookController(Controller):
     opt = {"scope": Scope.ADMIN}
 
     @post("/", summary="Register an application's webhook endpoint (its secret is shown once)")
-    async def add(self, data: WebhookIn, services: ServicesDep) -> WebhookCreatedOut:
+    async def add(self, data: JSONBody[WebhookIn], services: ServicesDep) -> WebhookCreatedOut:
         row, secret = await services.webhooks.add(data)
         out = webhook_out(row)
         return WebhookCreatedOut(
@@ -46,7 +46,7 @@ class WebhookController(Controller):
     async def list_endpoints(
         self,
         services: ServicesDep,
-        app: Annotated[str | None, Parameter(min_length=1, max_length=64)] = None,
+        app: Annotated[str | None, Parameter(min_length=1, max_length=64, required=False)] = None,
     ) -> list[WebhookOut]:
         return [webhook_out(row) for row in await services.webhooks.endpoints(app)]
 
@@ -73,9 +73,12 @@ class WebhookController(Controller):
     async def deliveries(
         self,
         services: ServicesDep,
-        status: Literal["pending", "delivered", "failed", "cancelled"] | None = None,
+        status: Annotated[
+            Literal["pending", "delivered", "failed", "cancelled"] | None,
+            Parameter(required=False),
+        ] = None,
         endpoint_id: Annotated[
-            str | None, Parameter(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+            str | None, Parameter(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", required=False)
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     ) -> list[DeliveryOut]:
