@@ -4,6 +4,7 @@ verifies every signature with the ``standardwebhooks`` library."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections import Counter
 
@@ -202,3 +203,26 @@ async def test_rotation_signs_with_both_secrets_for_the_overlap(start_server: St
     assert len(got.headers["webhook-signature"].split()) == 2
     verified(got, new)
     verified(got, endpoint["secret"])
+
+
+async def test_a_graceful_stop_gives_its_leases_back(start_server: StartServer) -> None:
+    server = start_server(**WEBHOOK_SETTINGS)
+    commands = commands_for(server)
+    held = threading.Event()
+    with receiving() as receiver:
+        endpoint = add_endpoint(commands, receiver.url)
+        receiver.hold_next = held
+        [delivery_id] = await queue_tests(server, endpoint["endpoint_id"], 1)
+        first = receiver.next()  # in flight, leased to the running process
+        server.stop()  # SIGTERM: the attempt is abandoned and its lease released
+        held.set()
+        database = server.workdir / "pushauth.db"
+        with sqlite3.connect(database) as connection:
+            row = connection.execute(
+                "SELECT status, leased_by, lease_until_ms FROM webhook_deliveries"
+            ).fetchone()
+        assert row == ("pending", None, None)
+        server.start()
+        second = receiver.next()
+        wait_until(lambda: deliveries(server)[0]["status"] == "delivered", "delivered")
+    assert first.webhook_id == second.webhook_id == delivery_id
