@@ -226,3 +226,45 @@ async def test_a_graceful_stop_gives_its_leases_back(start_server: StartServer) 
         second = receiver.next()
         wait_until(lambda: deliveries(server)[0]["status"] == "delivered", "delivered")
     assert first.webhook_id == second.webhook_id == delivery_id
+
+
+def test_the_cli_lists_tests_and_removes(start_server: StartServer) -> None:
+    server = start_server(**WEBHOOK_SETTINGS)
+    commands = commands_for(server)
+    with receiving() as receiver:
+        added = commands.pushauth(
+            "webhooks", "add", receiver.url, "--app", "operator", "--events", "device.revoked"
+        )
+        assert added.returncode == 0, added.stderr
+        [secret] = [word for word in added.stdout.split() if word.startswith("whsec_")]
+        listed = commands.pushauth("webhooks", "list", "--json")
+        [endpoint] = json.loads(listed.stdout)["endpoints"]
+        assert endpoint["events"] == ["device.revoked"]
+        assert secret not in listed.stdout  # shown once, at creation
+        table = commands.pushauth("webhooks", "list")
+        assert endpoint["endpoint_id"] in table.stdout
+        assert "device.revoked" in table.stdout
+
+        tested = commands.pushauth("webhooks", "test", endpoint["endpoint_id"])
+        assert tested.returncode == 0, tested.stderr
+        assert verified(receiver.next(), secret)["type"] == "webhook.test"
+        shown = commands.pushauth("webhooks", "deliveries")
+        assert "webhook.test" in shown.stdout
+
+        removed = commands.pushauth("webhooks", "remove", endpoint["endpoint_id"])
+        assert removed.returncode == 0, removed.stderr
+        again = commands.pushauth("webhooks", "remove", endpoint["endpoint_id"])
+        assert again.returncode != 0
+        assert "webhook_not_found" in again.stderr
+        assert "pushauth webhooks list" in again.stderr  # what to do next
+        bad = commands.pushauth("webhooks", "add", "ftp://x.example/", "--app", "operator")
+        assert bad.returncode != 0
+        assert "invalid_webhook_url" in bad.stderr
+
+
+def test_without_pushauth_secret_add_says_what_to_do(start_server: StartServer) -> None:
+    commands = commands_for(start_server())
+    refused = commands.pushauth("webhooks", "add", "https://rp.example/h", "--app", "operator")
+    assert refused.returncode == 5  # refused by the server
+    assert "PUSHAUTH_SECRET" in refused.stderr
+    assert "webhooks_not_configured" in refused.stderr

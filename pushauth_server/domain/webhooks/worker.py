@@ -116,9 +116,17 @@ class WebhookWorker:
             )
         if claimed:
             self._next_due = None  # read again next pass
-            await asyncio.gather(
-                *(self._deliver(row, endpoints.get(row.endpoint_id)) for row in claimed)
+            results = await asyncio.gather(
+                *(self._deliver(row, endpoints.get(row.endpoint_id)) for row in claimed),
+                return_exceptions=True,
             )
+            for row, result in zip(claimed, results, strict=True):
+                if isinstance(result, Exception):  # its lease runs out: it is tried again
+                    logger.error(
+                        "webhook %s: recording the attempt failed (%s)",
+                        row.delivery_id,
+                        type(result).__name__,
+                    )
         return len(claimed)
 
     async def close(self) -> None:
