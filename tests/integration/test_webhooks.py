@@ -25,6 +25,7 @@ from tests.integration.webhook_steps import (
     verified,
     wait_until,
 )
+from tests.support.processes import free_port
 from tests.support.receiver import receiving
 
 
@@ -268,3 +269,22 @@ def test_without_pushauth_secret_add_says_what_to_do(start_server: StartServer) 
     assert refused.returncode == 5  # refused by the server
     assert "PUSHAUTH_SECRET" in refused.stderr
     assert "webhooks_not_configured" in refused.stderr
+
+
+async def test_a_receiver_that_is_not_listening_gets_it_once_it_is(
+    start_server: StartServer,
+) -> None:
+    server = start_server(**{**WEBHOOK_SETTINGS, "webhook_retry_max_interval_seconds": "0.1"})
+    port = free_port()  # nothing listens there yet: connections are refused
+    url = f"http://127.0.0.1:{port}/hooks"
+    endpoint = add_endpoint(commands_for(server), url)
+    [delivery_id] = await queue_tests(server, endpoint["endpoint_id"], 1)
+    wait_until(lambda: deliveries(server)[0]["attempts"] >= 2, "two refused attempts")
+    [row] = deliveries(server)
+    assert row["status"] == "pending"
+    assert "could not reach" in row["last_error"]
+    with receiving(port=port) as receiver:  # the receiver comes back
+        got = receiver.next()
+        wait_until(lambda: deliveries(server)[0]["status"] == "delivered", "delivered")
+    assert got.webhook_id == delivery_id
+    verified(got, endpoint["secret"])
