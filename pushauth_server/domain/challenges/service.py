@@ -10,6 +10,9 @@ transaction with as few statements as its rules allow (``store``):
   the challenge unexpired; its audit row; the limit row only when the outcome changes it;
 * **expiry**: one ``UPDATE ... RETURNING`` for everything due.
 
+Every resolution also writes its webhook deliveries, in the same transaction (the outbox: one
+``INSERT ... SELECT`` per challenge, 0..n rows; ``domain/webhooks/outbox.py``).
+
 Of any number of concurrent answers, cancels and expiries exactly one takes effect; the others see
 ``challenge_not_pending``. After the commit, the outcome is published once, as the relying
 party's whole view of it (``events``), so waiting relying parties never read it back.
