@@ -19,7 +19,7 @@ from tests.support.receiver import Received
 WEBHOOK_SETTINGS = {
     "secret": "webhooks-" + secrets.token_hex(16),
     "webhook_poll_seconds": "0.2",
-    "webhook_timeout_seconds": "2",
+    "webhook_timeout_seconds": "10",  # generous: a loaded machine must not time attempts out
     "webhook_retry_base_seconds": "0.05",
     "webhook_retry_max_interval_seconds": "0.2",
 }

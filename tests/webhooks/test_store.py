@@ -155,3 +155,21 @@ async def test_only_a_failed_delivery_is_requeued(db: Database) -> None:
         NOW + 99,
         NOW + 10,
     )
+
+
+async def test_a_leased_row_is_next_due_when_its_lease_runs_out(db: Database) -> None:
+    await _queue(db, "challenge.approved", "msg_l.")
+    async with db.write() as connection:
+        await store.claim(connection, worker="wk", now_ms=NOW, lease_until_ms=NOW + 7_000, limit=1)
+        # Another process polling now must not see it due (it would claim nothing, again and
+        # again): it is due when the lease ends.
+        assert await store.next_due(connection) == NOW + 7_000
+        await store.mark_retry(
+            connection,
+            "msg_l.we_all",
+            worker="wk",
+            status_code=503,
+            error="HTTP 503",
+            next_attempt_at_ms=NOW + 3_000,
+        )
+        assert await store.next_due(connection) == NOW + 3_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, delete, func, insert, or_, select, update
 
 from pushauth_server.storage import Connection
 from pushauth_server.storage.tables import applications, webhook_deliveries, webhook_endpoints
@@ -205,7 +205,16 @@ async def enqueue_rows(
 
 # --- the worker ---------------------------------------------------------------------------------
 
-_NEXT_DUE = select(func.min(_D.next_attempt_at_ms)).where(_D.status == PENDING)
+# A row leased to a worker is due again only when its lease runs out: a pass never spins on
+# rows another process is delivering.
+_NEXT_DUE = select(
+    func.min(
+        case(
+            (_D.lease_until_ms > _D.next_attempt_at_ms, _D.lease_until_ms),
+            else_=_D.next_attempt_at_ms,
+        )
+    )
+).where(_D.status == PENDING)
 
 _claimable = (
     select(_D.delivery_id)

@@ -78,7 +78,7 @@ class WebhookWorker:
             except Exception:  # a failed pass (database away) must not stop the next one
                 logger.exception("webhook delivery pass failed")
                 claimed = 0
-            if claimed >= BATCH:
+            if claimed:  # look again at once: more may be due, or the next is due soon
                 continue
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._wait_seconds()):
@@ -115,7 +115,6 @@ class WebhookWorker:
                 else {}
             )
         if claimed:
-            self._next_due = None  # read again next pass
             results = await asyncio.gather(
                 *(self._deliver(row, endpoints.get(row.endpoint_id)) for row in claimed),
                 return_exceptions=True,
