@@ -59,9 +59,15 @@ def write_env_file(
 ) -> str:
     """Write a fresh ``.env`` (mode 0600) and return the new API key."""
     api_key = new_api_key()
+    import secrets
+
+    # The deployment's secret: webhook endpoint secrets are encrypted under it (and Redis
+    # events authenticated with it). Every process of one deployment needs the same one.
+    deployment_secret = secrets.token_urlsafe(32)
     content = (
         "# Written by `pushauth init`. Keep it secret: it holds the relying party's API key.\n"
         f"PUSHAUTH_API_KEY={api_key}\n"
+        f"PUSHAUTH_SECRET={deployment_secret}\n"
         f"PUSHAUTH_URL={url}\n"
         f"PUSHAUTH_DATABASE_URL={database_url}\n"
     )
@@ -71,6 +77,7 @@ def write_env_file(
         handle.write(content)
     os.chmod(path, 0o600)
     os.environ["PUSHAUTH_API_KEY"] = api_key
+    os.environ.setdefault("PUSHAUTH_SECRET", deployment_secret)
     os.environ["PUSHAUTH_URL"] = url
     os.environ.setdefault("PUSHAUTH_DATABASE_URL", database_url)
     return api_key

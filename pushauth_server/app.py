@@ -29,6 +29,8 @@ from pushauth_server.domain.challenges.routes import ChallengeController
 from pushauth_server.domain.devices.routes import DevicesController, DeviceSelfController
 from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
 from pushauth_server.domain.limits.routes import UserStateController
+from pushauth_server.domain.webhooks.routes import WebhookController
+from pushauth_server.domain.webhooks.worker import WebhookWorker
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
@@ -130,13 +132,27 @@ def create_app(settings: Settings) -> Litestar:
             await restore(database, nonces, fresh_database=fresh)
         sweeper = asyncio.create_task(_sweep(services))
         failures = asyncio.create_task(services.audit.run())
+        tasks = [sweeper, failures]
+        worker: WebhookWorker | None = None
+        sealer = services.webhooks.sealer
+        if sealer is not None:  # without PUSHAUTH_SECRET no endpoint can exist: no worker
+            worker = WebhookWorker(
+                database=database,
+                settings=settings,
+                outbox=services.outbox,
+                sealer=sealer,
+                audit=services.audit,
+            )
+            tasks.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
-            for task in (sweeper, failures):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if worker is not None:
+                await worker.close()  # its leases back: another process delivers at once
             await _flush_failures(services)
             if isinstance(nonces, MemoryNonceStore):
                 try:
@@ -167,6 +183,7 @@ def create_app(settings: Settings) -> Litestar:
             DevicesController,
             UserStateController,
             AuditController,
+            WebhookController,
         ],
     )
     device = Router(

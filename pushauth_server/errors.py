@@ -6,7 +6,8 @@
     │   ├── InvalidTimeout                invalid_timeout
     │   ├── RequestAborted                request_aborted  (the client left mid-body)
     │   ├── UnsupportedProtocolVersion    unsupported_protocol_version
-    │   └── WeakPublicKey                 weak_public_key
+    │   ├── WeakPublicKey                 weak_public_key
+    │   └── InvalidWebhookUrl             invalid_webhook_url
     ├── Unauthenticated (401)
     │   ├── InvalidApiKey                 invalid_api_key
     │   ├── InvalidSignature              invalid_signature
@@ -22,13 +23,18 @@
     │   ├── ChallengeNotFound             challenge_not_found
     │   ├── CredentialNotFound            credential_not_found
     │   ├── UserNotFound                  user_not_found
+    │   ├── AppNotFound                   app_not_found
+    │   ├── WebhookNotFound               webhook_not_found
+    │   ├── DeliveryNotFound              delivery_not_found
     │   └── RouteNotFound                 route_not_found
     ├── MethodNotAllowed (405)            method_not_allowed
     ├── Conflict (409)
     │   ├── ChallengeNotPending           challenge_not_pending
     │   ├── NoEnrolledDevice              no_enrolled_device
     │   ├── CredentialAlreadyRevoked      credential_already_revoked
-    │   └── PendingChallengeExists        challenge_pending
+    │   ├── PendingChallengeExists        challenge_pending
+    │   ├── DeliveryNotFailed             delivery_not_failed
+    │   └── WebhooksNotConfigured         webhooks_not_configured
     ├── RequestTimeout (408)              request_timeout  (sent by the connection guard)
     ├── PayloadTooLarge (413)             payload_too_large
     ├── RequestLineTooLong (414)          request_line_too_long  (sent by the connection guard)
@@ -79,6 +85,10 @@ class UnsupportedProtocolVersion(InvalidRequest):
 
 class WeakPublicKey(InvalidRequest):
     code = "weak_public_key"
+
+
+class InvalidWebhookUrl(InvalidRequest):
+    code = "invalid_webhook_url"
 
 
 class Unauthenticated(PushAuthError):
@@ -146,6 +156,18 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
+class AppNotFound(NotFound):
+    code = "app_not_found"
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+
+class DeliveryNotFound(NotFound):
+    code = "delivery_not_found"
+
+
 class RouteNotFound(NotFound):
     code = "route_not_found"
 
@@ -174,6 +196,14 @@ class CredentialAlreadyRevoked(Conflict):
 
 class PendingChallengeExists(Conflict):
     code = "challenge_pending"
+
+
+class DeliveryNotFailed(Conflict):
+    code = "delivery_not_failed"
+
+
+class WebhooksNotConfigured(Conflict):
+    code = "webhooks_not_configured"
 
 
 class RateLimited(PushAuthError):
@@ -217,12 +247,15 @@ class ServerBusy(PushAuthError):
 
 
 __all__ = [
+    "AppNotFound",
     "ChallengeNotFound",
     "ChallengeNotPending",
     "Conflict",
     "CredentialAlreadyRevoked",
     "CredentialNotFound",
     "CredentialRevoked",
+    "DeliveryNotFailed",
+    "DeliveryNotFound",
     "EnrollmentTokenInvalid",
     "Forbidden",
     "HeadersTooLarge",
@@ -231,6 +264,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidSignature",
     "InvalidTimeout",
+    "InvalidWebhookUrl",
     "MethodNotAllowed",
     "NoEnrolledDevice",
     "NotFound",
@@ -253,5 +287,7 @@ __all__ = [
     "UserLocked",
     "UserNotFound",
     "WeakPublicKey",
+    "WebhookNotFound",
+    "WebhooksNotConfigured",
     "WrongAccount",
 ]

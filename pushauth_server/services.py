@@ -12,6 +12,8 @@ from pushauth_server.domain.challenges.service import ChallengeService
 from pushauth_server.domain.devices.service import DeviceService
 from pushauth_server.domain.enrollment.service import EnrollmentService
 from pushauth_server.domain.limits.service import LimitService
+from pushauth_server.domain.webhooks.outbox import Outbox
+from pushauth_server.domain.webhooks.service import WebhookService
 from pushauth_server.nonces import NonceStore, nonce_store
 from pushauth_server.realtime import Notifier
 from pushauth_server.settings import Settings
@@ -29,6 +31,8 @@ class Services:
     enrollment: EnrollmentService
     device_auth: DeviceAuthenticator
     limits: LimitService
+    outbox: Outbox
+    webhooks: WebhookService
 
     @classmethod
     def build(
@@ -44,6 +48,9 @@ class Services:
             failed_requests_per_minute=settings.failed_requests_per_minute,
             failure_rows_per_minute=settings.failure_rows_per_minute,
         )
+        outbox = Outbox(
+            origin=settings.origin, retry_for_seconds=settings.webhook_retry_for_seconds
+        )
         if nonces is None:
             nonces = nonce_store(settings.channels_backend, settings.redis_url, database)
         return cls(
@@ -51,11 +58,13 @@ class Services:
             database=database,
             notifier=notifier,
             audit=audit,
-            challenges=ChallengeService(database, settings, notifier, audit),
-            devices=DeviceService(database, notifier, audit),
-            enrollment=EnrollmentService(database, settings, audit),
+            challenges=ChallengeService(database, settings, notifier, audit, outbox),
+            devices=DeviceService(database, notifier, audit, outbox),
+            enrollment=EnrollmentService(database, settings, audit, outbox),
             device_auth=DeviceAuthenticator(database, settings, audit, nonces),
             limits=LimitService(database, audit),
+            outbox=outbox,
+            webhooks=WebhookService(database, settings, audit, outbox),
         )
 
 

@@ -154,6 +154,36 @@ class Settings(BaseSettings):
         "are counted in one security.failures_suppressed row.",
     )
 
+    # Webhooks (domain/webhooks; docs/operations.md, "Webhooks").
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="Time one delivery attempt may take, connect to status."
+    )
+    webhook_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="How often each process looks for deliveries due (retries, and events "
+        "committed by other processes); its own events wake it at once.",
+    )
+    webhook_retry_base_seconds: float = Field(
+        5.0, gt=0, description="Wait after a delivery's first failed attempt; doubles each time."
+    )
+    webhook_retry_max_interval_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between two attempts (before jitter)."
+    )
+    webhook_retry_for_seconds: float = Field(
+        86_400.0,
+        gt=0,
+        description="How long a delivery is retried before it is marked failed (audited as "
+        "webhook.failed; `pushauth webhooks retry ID` sends it again).",
+    )
+    webhook_secret_overlap_seconds: float = Field(
+        86_400.0,
+        ge=0,
+        description="After `pushauth webhooks rotate-secret`, deliveries are signed with the old "
+        "secret too for this long, so receivers can switch without losing one.",
+    )
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:

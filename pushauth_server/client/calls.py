@@ -236,3 +236,70 @@ def verify_audit(since_head: str | None = None) -> Call[dict[str, Any]]:
 
 def audit_head() -> Call[dict[str, Any]]:
     return Call(method="GET", path="/v1/audit/head", auth="api_key", parse=dict)
+
+
+# --- webhooks (admin scope) ---------------------------------------------------------------------
+
+
+def _listed(data: Any) -> list[dict[str, Any]]:
+    return [dict(item) for item in data]
+
+
+def add_webhook(*, url: str, app: str, events: list[str] | None = None) -> Call[dict[str, Any]]:
+    """Register an endpoint; the answer's ``secret`` (whsec_...) is shown this once."""
+    body: dict[str, Any] = {"url": url, "app": app}
+    if events:
+        body["events"] = list(events)
+    return Call(method="POST", path="/v1/webhooks", auth="api_key", json=body, parse=dict)
+
+
+def list_webhooks(app: str | None = None) -> Call[list[dict[str, Any]]]:
+    params: dict[str, str | float] = {} if app is None else {"app": app}
+    return Call(method="GET", path="/v1/webhooks", auth="api_key", params=params, parse=_listed)
+
+
+def remove_webhook(endpoint_id: str) -> Call[dict[str, Any]]:
+    return Call(
+        method="DELETE", path=f"/v1/webhooks/{_seg(endpoint_id)}", auth="api_key", parse=dict
+    )
+
+
+def send_test_webhook(endpoint_id: str) -> Call[dict[str, Any]]:
+    return Call(
+        method="POST", path=f"/v1/webhooks/{_seg(endpoint_id)}/test", auth="api_key", parse=dict
+    )
+
+
+def rotate_webhook_secret(endpoint_id: str) -> Call[dict[str, Any]]:
+    return Call(
+        method="POST",
+        path=f"/v1/webhooks/{_seg(endpoint_id)}/rotate-secret",
+        auth="api_key",
+        parse=dict,
+    )
+
+
+def webhook_deliveries(
+    *, status: str | None = None, endpoint_id: str | None = None, limit: int = 100
+) -> Call[list[dict[str, Any]]]:
+    params: dict[str, str | float] = {"limit": limit}
+    if status is not None:
+        params["status"] = status
+    if endpoint_id is not None:
+        params["endpoint_id"] = endpoint_id
+    return Call(
+        method="GET",
+        path="/v1/webhooks/deliveries",
+        auth="api_key",
+        params=params,
+        parse=_listed,
+    )
+
+
+def retry_webhook_delivery(delivery_id: str) -> Call[dict[str, Any]]:
+    return Call(
+        method="POST",
+        path=f"/v1/webhooks/deliveries/{_seg(delivery_id)}/retry",
+        auth="api_key",
+        parse=dict,
+    )

@@ -162,3 +162,43 @@ api_keys = Table(
     Column("expires_at_ms", BigInteger, nullable=True),
     Column("revoked_at_ms", BigInteger, nullable=True),
 )
+
+# Webhook endpoints (domain/webhooks): an application's URLs, with the signing secret encrypted
+# under a key derived from PUSHAUTH_SECRET (domain/webhooks/sealing.py), never in plaintext.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("endpoint_id", String(40), primary_key=True),
+    Column("app_id", String(40), nullable=False, index=True),
+    Column("url", String(2048), nullable=False),
+    Column("events", String(512), nullable=True),  # " a b " (spaces around each); NULL: all
+    Column("secret_sealed", String(256), nullable=False),
+    Column("previous_secret_sealed", String(256), nullable=True),  # during a rotation's overlap
+    Column("previous_until_ms", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+# The outbox: one row per (event, endpoint), written in the transaction of the change it
+# announces, delivered by a worker in every server process (domain/webhooks/worker.py).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(96), primary_key=True),  # the webhook-id header, stable
+    Column("endpoint_id", String(40), nullable=False, index=True),
+    Column("app_id", String(40), nullable=False),
+    Column("event", String(48), nullable=False),
+    Column("payload_json", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed, cancelled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("next_attempt_at_ms", BigInteger, nullable=False),
+    Column("retry_until_ms", BigInteger, nullable=False),  # then failed, if not delivered
+    Column("lease_until_ms", BigInteger, nullable=True),  # claimed by a worker until then
+    Column("leased_by", String(40), nullable=True),
+    Column("last_attempt_at_ms", BigInteger, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(200), nullable=True),
+    Column("finished_at_ms", BigInteger, nullable=True),  # delivered, failed or cancelled
+    Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at_ms"),
+    Index("ix_webhook_deliveries_created", "created_at_ms"),
+)

@@ -51,6 +51,9 @@ def test_init_writes_a_private_env_file_and_will_not_overwrite(
     content = env_file.read_text()
     assert "PUSHAUTH_API_KEY=pak_" in content
     assert "PUSHAUTH_URL=http://127.0.0.1:8300" in content
+    # The deployment secret webhooks need (endpoint secrets are sealed under it): 256 bits.
+    [secret] = [line for line in content.splitlines() if line.startswith("PUSHAUTH_SECRET=")]
+    assert len(secret.split("=", 1)[1]) >= 43
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     second = runner.invoke(app, ["init"])
     assert second.exit_code == 7  # nothing done

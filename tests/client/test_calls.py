@@ -56,6 +56,13 @@ def examples() -> dict[str, calls.Call[Any]]:
         "audit_events": calls.audit_events(user_id="alice", since_ms=1, after_id=2),
         "verify_audit": calls.verify_audit(since_head="1:" + "0" * 64),
         "audit_head": calls.audit_head(),
+        "add_webhook": calls.add_webhook(url="https://rp.example/h", app="operator"),
+        "list_webhooks": calls.list_webhooks("operator"),
+        "remove_webhook": calls.remove_webhook("we_1"),
+        "send_test_webhook": calls.send_test_webhook("we_1"),
+        "rotate_webhook_secret": calls.rotate_webhook_secret("we_1"),
+        "webhook_deliveries": calls.webhook_deliveries(status="failed"),
+        "retry_webhook_delivery": calls.retry_webhook_delivery("msg_1.we_1"),
     }
 
 
@@ -96,6 +103,10 @@ def test_every_call_has_an_example() -> None:
         calls.user_state,
         calls.unlock_user,
         calls.challenge_events_path,
+        calls.remove_webhook,
+        calls.send_test_webhook,
+        calls.rotate_webhook_secret,
+        calls.retry_webhook_delivery,
     ],
 )
 def test_ids_in_paths_are_escaped(build: Any) -> None:

@@ -18,10 +18,9 @@ from pushauth_server.storage.migrate import BASELINE, head
 from tests.conftest import StartServer
 from tests.migrations.cli import db, pushauth
 from tests.migrations.fixtures import NEW_COLUMNS, OLD_TABLES, load, rows
+from tests.migrations.revisions import LATER
 from tests.support.databases import Blank, blank  # noqa: F401
 from tests.support.processes import Commands
-
-LATER = ("0002_hot_path_and_audit_chain", "0003_applications")
 
 
 async def test_every_row_survives_and_the_audit_trail_verifies(

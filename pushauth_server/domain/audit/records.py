@@ -38,6 +38,11 @@ class AuditEvent(StrEnum):
     ORIGIN_ADDED = "deployment.origin_added"
     FAILURES_SUPPRESSED = "security.failures_suppressed"
     AUDIT_ROWS_LOST = "audit.rows_lost"  # kept in memory while the database was away, and lost
+    WEBHOOK_ADDED = "webhook.endpoint_added"
+    WEBHOOK_REMOVED = "webhook.endpoint_removed"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+    WEBHOOK_FAILED = "webhook.failed"  # a delivery's retry period ended without a 2xx
+    WEBHOOK_RETRIED = "webhook.retried"  # an operator sent a failed delivery again
 
 
 class AuditEventOut(msgspec.Struct, kw_only=True):

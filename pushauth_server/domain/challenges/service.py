@@ -10,6 +10,9 @@ transaction with as few statements as its rules allow (``store``):
   the challenge unexpired; its audit row; the limit row only when the outcome changes it;
 * **expiry**: one ``UPDATE ... RETURNING`` for everything due.
 
+Every resolution also writes its webhook deliveries, in the same transaction (the outbox: one
+``INSERT ... SELECT`` per challenge, 0..n rows; ``domain/webhooks/outbox.py``).
+
 Of any number of concurrent answers, cancels and expiries exactly one takes effect; the others see
 ``challenge_not_pending``. After the commit, the outcome is published once, as the relying
 party's whole view of it (``events``), so waiting relying parties never read it back.
@@ -36,6 +39,8 @@ from pushauth_server.domain.challenges.schemas import (
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.domain.limits import policy
 from pushauth_server.domain.limits import store as limits_store
+from pushauth_server.domain.webhooks.events import WebhookEvent
+from pushauth_server.domain.webhooks.outbox import Outbox, OutboxBatch
 from pushauth_server.events import ResolvedEvent, challenge_event
 from pushauth_server.protocol import (
     CONTEXT_FIELDS,
@@ -88,12 +93,18 @@ def _ignoring_window(state: policy.LimitState) -> policy.LimitState:
 
 class ChallengeService:
     def __init__(
-        self, database: Database, settings: Settings, notifier: Notifier, audit: AuditLog
+        self,
+        database: Database,
+        settings: Settings,
+        notifier: Notifier,
+        audit: AuditLog,
+        outbox: Outbox,
     ) -> None:
         self._db = database
         self._settings = settings
         self._notifier = notifier
         self._audit = audit
+        self._outbox = outbox
 
     # --- create ---------------------------------------------------------------------------------
 
@@ -158,6 +169,7 @@ class ChallengeService:
         records: list[AuditRecord] = []
         replaced: list[Resolution] = []
         refusal: policy.Refusal | None = None
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             await store.lock_user(connection, user_id)
             window_ms = round(self._settings.challenge_window_seconds * 1000)
@@ -195,12 +207,17 @@ class ChallengeService:
                         )
                         records.extend(
                             await self._settle(
-                                connection, old, replaced_by=challenge.challenge_id, state=state
+                                connection,
+                                batch,
+                                old,
+                                replaced_by=challenge.challenge_id,
+                                state=state,
                             )
                         )
                 created = _record(AuditEvent.CHALLENGE_CREATED, challenge)
                 event_id = await store.add_with_audit(connection, challenge, created.to_row())
                 records.append(replace(created, event_id=event_id))
+        batch.done()
         await self._audit.publish(records)
         if refusal is not None:
             raise refusal.error
@@ -265,12 +282,14 @@ class ChallengeService:
         """Cancel or expire ``challenge`` (compare-and-set); None if it was no longer pending."""
         now = now_ms()
         records: list[AuditRecord] = []
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             won = await store.resolve(
                 connection, challenge.challenge_id, status, resolved_at_ms=now
             )
             if won is not None:
-                records = await self._settle(connection, won)
+                records = await self._settle(connection, batch, won)
+        batch.done()
         await self._audit.publish(records)
         if won is not None:
             await self._announce(Resolution(challenge=won))
@@ -279,10 +298,12 @@ class ChallengeService:
     async def expire_now(self, challenge_id: str) -> Challenge | None:
         """Expire it if it is due and still pending (no read first); None if not this call."""
         records: list[AuditRecord] = []
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             won = await store.expire_one(connection, challenge_id, now_ms())
             if won is not None:
-                records = await self._settle(connection, won)
+                records = await self._settle(connection, batch, won)
+        batch.done()
         await self._audit.publish(records)
         if won is not None:
             await self._announce(Resolution(challenge=won))
@@ -295,10 +316,12 @@ class ChallengeService:
     async def expire_due(self) -> list[Challenge]:
         """Expire everything due: one statement, then each one's audit rows and limit state."""
         records: list[AuditRecord] = []
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             expired = await store.expire_due(connection, now_ms())
             for challenge in expired:  # sorted by user: limit rows are locked in one order
-                records.extend(await self._settle(connection, challenge))
+                records.extend(await self._settle(connection, batch, challenge))
+        batch.done()
         await self._audit.publish(records)
         for challenge in expired:
             await self._announce(Resolution(challenge=challenge))
@@ -323,6 +346,7 @@ class ChallengeService:
         resolutions: list[Resolution] = []
         won: Challenge | None = None
         credential: Credential | None = None
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             facts = await store.answer_facts(connection, challenge_id, credential_id)
             if facts is None:
@@ -341,7 +365,7 @@ class ChallengeService:
                         connection, challenge_id, ChallengeStatus.EXPIRED, resolved_at_ms=now
                     )
                     if expired is not None:
-                        records.extend(await self._settle(connection, expired, state=state))
+                        records.extend(await self._settle(connection, batch, expired, state=state))
                         resolutions.append(Resolution(challenge=expired))
                         challenge = expired
                 refusal = self._check_answer(
@@ -372,8 +396,13 @@ class ChallengeService:
                         signature=signature,
                     )
                     if won is not None:
-                        records.extend(await self._settle(connection, won, state=state))
+                        records.extend(
+                            await self._settle(
+                                connection, batch, won, state=state, device_name=credential.name
+                            )
+                        )
                         resolutions.append(Resolution(challenge=won, device_name=credential.name))
+        batch.done()
         await self._audit.publish(records)
         for resolution in resolutions:
             await self._announce(resolution)
@@ -464,14 +493,24 @@ class ChallengeService:
     async def _settle(
         self,
         connection: Connection,
+        batch: OutboxBatch,
         challenge: Challenge,
         replaced_by: str | None = None,
         state: policy.LimitState | None = None,
+        device_name: str | None = None,
     ) -> list[AuditRecord]:
-        """In the resolving transaction: the audit rows and the user's failure/lock state.
+        """In the resolving transaction: the webhook deliveries (the outbox), the audit rows and
+        the user's failure/lock state.
 
         ``state``: the user's limit state as read in this transaction, if it was.
         """
+        await self._outbox.challenge_resolved(
+            connection,
+            batch,
+            challenge,
+            device_name=device_name,
+            now_ms=challenge.resolved_at_ms or now_ms(),
+        )
         event = _OUTCOME_EVENTS[challenge.status]
         if challenge.reason == DenialReason.NOT_ME:
             event = AuditEvent.CHALLENGE_NOT_ME  # a security event: the user saw an attack
@@ -517,6 +556,20 @@ class ChallengeService:
                     settings=self._settings,
                 )
             await limits_store.save(connection, new_state)
+        if locked:
+            await self._outbox.user_event(
+                connection,
+                batch,
+                WebhookEvent.USER_LOCKED,
+                user_id=challenge.user_id,
+                data={
+                    "user_id": challenge.user_id,
+                    "reason": locked,
+                    "until": iso(new_state.locked_until_ms),
+                    "challenge_id": challenge.challenge_id,
+                },
+                now_ms=now,
+            )
         records = [await audit_log.append(connection, outcome)]
         if locked:
             records.append(

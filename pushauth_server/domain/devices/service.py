@@ -11,16 +11,21 @@ from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices import store
 from pushauth_server.domain.devices.models import Credential
+from pushauth_server.domain.webhooks.events import WebhookEvent
+from pushauth_server.domain.webhooks.outbox import Outbox, device_data
 from pushauth_server.events import RevokedEvent
 from pushauth_server.realtime import Notifier, user_channel
 from pushauth_server.storage import Database
 
 
 class DeviceService:
-    def __init__(self, database: Database, notifier: Notifier, audit: AuditLog) -> None:
+    def __init__(
+        self, database: Database, notifier: Notifier, audit: AuditLog, outbox: Outbox
+    ) -> None:
         self._db = database
         self._notifier = notifier
         self._audit = audit
+        self._outbox = outbox
 
     async def list_for_user(self, user_id: str) -> list[Credential]:
         async with self._db.read() as connection:
@@ -44,6 +49,7 @@ class DeviceService:
         return credential
 
     async def revoke(self, credential_id: str, *, by: str = "relying_party") -> Credential:
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             credential = await store.get(connection, credential_id)
             if credential is None:
@@ -56,6 +62,14 @@ class DeviceService:
                 )
             revoked = await store.get(connection, credential_id)
             assert revoked is not None
+            await self._outbox.user_event(
+                connection,
+                batch,
+                WebhookEvent.DEVICE_REVOKED,
+                user_id=revoked.user_id,
+                data=device_data(revoked, by=by),
+                now_ms=revoked.revoked_at_ms or now_ms(),
+            )
             record = await audit_log.append(
                 connection,
                 AuditRecord(
@@ -65,6 +79,7 @@ class DeviceService:
                     detail={"name": revoked.name, "by": by},
                 ),
             )
+        batch.done()
         await self._audit.publish([record])
         await self._notifier.publish(
             RevokedEvent(credential_id=credential_id), user_channel(revoked.user_id)

@@ -17,6 +17,8 @@ from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.devices.models import Credential
+from pushauth_server.domain.webhooks.events import WebhookEvent
+from pushauth_server.domain.webhooks.outbox import Outbox, device_data
 from pushauth_server.protocol import EnrollmentProof, public_key_rejection, verify
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -24,10 +26,13 @@ from pushauth_server.storage.tables import credentials, enrollment_tokens
 
 
 class EnrollmentService:
-    def __init__(self, database: Database, settings: Settings, audit: AuditLog) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, audit: AuditLog, outbox: Outbox
+    ) -> None:
         self._db = database
         self._settings = settings
         self._audit = audit
+        self._outbox = outbox
 
     async def issue_token(self, user_id: str) -> tuple[str, int]:
         token = "pet_" + secrets.token_urlsafe(32)
@@ -93,6 +98,7 @@ class EnrollmentService:
             revoked_at_ms=None,
         )
         rejection: errors.EnrollmentTokenInvalid | None = None
+        batch = self._outbox.batch()
         async with self._db.write() as connection:
             row = (
                 await connection.execute(
@@ -131,6 +137,14 @@ class EnrollmentService:
                         created_at_ms=credential.created_at_ms,
                     )
                 )
+                await self._outbox.user_event(
+                    connection,
+                    batch,
+                    WebhookEvent.DEVICE_ENROLLED,
+                    user_id=credential.user_id,
+                    data=device_data(credential),
+                    now_ms=now,
+                )
                 record = await audit_log.append(
                     connection,
                     AuditRecord(
@@ -149,5 +163,6 @@ class EnrollmentService:
                 )
             )
             raise rejection
+        batch.done()
         await self._audit.publish([record])
         return credential
