@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from litestar import Litestar, Router, get
 from litestar.connection import ASGIConnection
@@ -21,6 +22,8 @@ from msgspec import Struct
 from pushauth_server import __version__
 from pushauth_server.auth import ApiKeyCheck
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.routes import AppsController
+from pushauth_server.domain.apps.scopes import check_declared
 from pushauth_server.domain.audit import noise
 from pushauth_server.domain.audit import origins as audit_origins
 from pushauth_server.domain.audit.routes import AuditController
@@ -81,14 +84,34 @@ async def _sweep(services: Services) -> None:
 
 
 async def _flush_failures(services: Services) -> None:
-    """At shutdown: write the audit rows still held in memory (domain/audit/log.py)."""
+    """At shutdown: write the audit rows still held in memory (domain/audit/log.py), and when
+    applications were last used (domain/apps/service.py)."""
     try:
         await services.audit.close()
     except Exception:
         logger.exception("could not write the last aggregated audit rows")
+    try:
+        await services.apps.flush_last_used()
+    except Exception:
+        logger.exception("could not record when applications were last used")
 
 
-def create_app(settings: Settings) -> Litestar:
+RELYING_PARTY_HANDLERS: tuple[Any, ...] = (
+    ChallengeController,
+    EnrollmentTokenController,
+    DevicesController,
+    UserStateController,
+    AuditController,
+    AppsController,
+)
+"""Every relying-party controller: each declares the scope its routes need (domain/apps)."""
+
+
+def create_app(
+    settings: Settings, *, relying_party_handlers: Sequence[Any] = RELYING_PARTY_HANDLERS
+) -> Litestar:
+    """The app. ``relying_party_handlers``: the routes behind the API-key check; building fails
+    (``RouteWithoutScope``) if one of them declares no scope."""
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
     api_key = settings.api_key.get_secret_value()
@@ -97,7 +120,7 @@ def create_app(settings: Settings) -> Litestar:
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
     notifier = Notifier(backend_for(settings))
     services = Services.build(settings, database, notifier)
-    api_key_check = ApiKeyCheck(api_key, services.audit)
+    api_key_check = ApiKeyCheck(api_key, services.audit, services.apps)
     del api_key
 
     def require_api_key(app: ASGIApp) -> ASGIApp:
@@ -124,10 +147,11 @@ def create_app(settings: Settings) -> Litestar:
             await restore(database, nonces, fresh_database=fresh)
         sweeper = asyncio.create_task(_sweep(services))
         failures = asyncio.create_task(services.audit.run())
+        last_used = asyncio.create_task(services.apps.run())
         try:
             yield
         finally:
-            for task in (sweeper, failures):
+            for task in (sweeper, failures, last_used):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -155,20 +179,14 @@ def create_app(settings: Settings) -> Litestar:
     relying_party = Router(
         path="/",
         middleware=[require_api_key],
-        route_handlers=[
-            ChallengeController,
-            EnrollmentTokenController,
-            DevicesController,
-            UserStateController,
-            AuditController,
-        ],
+        route_handlers=list(relying_party_handlers),
     )
     device = Router(
         path="/",
         route_handlers=[RegisterController, DeviceChallengeController, DeviceSelfController],
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, relying_party, device],
         lifespan=[lifespan],
         middleware=[noise.middleware(services.audit.limiter)],
@@ -200,3 +218,5 @@ def create_app(settings: Settings) -> Litestar:
         ),
         signature_namespace={"Services": Services},
     )
+    check_declared(app, require_api_key)  # a relying-party route without a scope: refuse to build
+    return app

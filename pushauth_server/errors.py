@@ -15,6 +15,8 @@
     │   ├── UnknownCredential             unknown_credential
     │   └── EnrollmentTokenInvalid        enrollment_token_invalid
     ├── Forbidden (403)
+    │   ├── InsufficientScope             insufficient_scope  (details.required_scope)
+    │   ├── UserNotAllowed                user_not_allowed  (the app is restricted to others)
     │   ├── CredentialRevoked             credential_revoked
     │   ├── WrongAccount                  wrong_account
     │   └── UserLocked                    user_locked
@@ -22,13 +24,17 @@
     │   ├── ChallengeNotFound             challenge_not_found
     │   ├── CredentialNotFound            credential_not_found
     │   ├── UserNotFound                  user_not_found
+    │   ├── AppNotFound                   app_not_found
     │   └── RouteNotFound                 route_not_found
     ├── MethodNotAllowed (405)            method_not_allowed
     ├── Conflict (409)
     │   ├── ChallengeNotPending           challenge_not_pending
     │   ├── NoEnrolledDevice              no_enrolled_device
     │   ├── CredentialAlreadyRevoked      credential_already_revoked
-    │   └── PendingChallengeExists        challenge_pending
+    │   ├── PendingChallengeExists        challenge_pending
+    │   ├── AppNameTaken                  app_name_taken
+    │   ├── AppRevoked                    app_revoked
+    │   └── OperatorAppFixed              operator_app_fixed
     ├── RequestTimeout (408)              request_timeout  (sent by the connection guard)
     ├── PayloadTooLarge (413)             payload_too_large
     ├── RequestLineTooLong (414)          request_line_too_long  (sent by the connection guard)
@@ -115,6 +121,18 @@ class Forbidden(PushAuthError):
     code = "forbidden"
 
 
+class InsufficientScope(Forbidden):
+    """The API key's application lacks the scope the route needs (``details.required_scope``)."""
+
+    code = "insufficient_scope"
+
+
+class UserNotAllowed(Forbidden):
+    """The API key's application is restricted to other users."""
+
+    code = "user_not_allowed"
+
+
 class CredentialRevoked(Forbidden):
     code = "credential_revoked"
 
@@ -146,6 +164,10 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
+class AppNotFound(NotFound):
+    code = "app_not_found"
+
+
 class RouteNotFound(NotFound):
     code = "route_not_found"
 
@@ -174,6 +196,22 @@ class CredentialAlreadyRevoked(Conflict):
 
 class PendingChallengeExists(Conflict):
     code = "challenge_pending"
+
+
+class AppNameTaken(Conflict):
+    code = "app_name_taken"
+
+
+class AppRevoked(Conflict):
+    """The application is revoked: its keys cannot be rotated (create a new application)."""
+
+    code = "app_revoked"
+
+
+class OperatorAppFixed(Conflict):
+    """The built-in operator app's key is PUSHAUTH_API_KEY: it is not rotated or revoked here."""
+
+    code = "operator_app_fixed"
 
 
 class RateLimited(PushAuthError):
@@ -217,6 +255,9 @@ class ServerBusy(PushAuthError):
 
 
 __all__ = [
+    "AppNameTaken",
+    "AppNotFound",
+    "AppRevoked",
     "ChallengeNotFound",
     "ChallengeNotPending",
     "Conflict",
@@ -226,6 +267,7 @@ __all__ = [
     "EnrollmentTokenInvalid",
     "Forbidden",
     "HeadersTooLarge",
+    "InsufficientScope",
     "InternalError",
     "InvalidApiKey",
     "InvalidRequest",
@@ -235,6 +277,7 @@ __all__ = [
     "NoEnrolledDevice",
     "NotFound",
     "NumberMatchingRequired",
+    "OperatorAppFixed",
     "PayloadTooLarge",
     "PendingChallengeExists",
     "PushAuthError",
@@ -251,6 +294,7 @@ __all__ = [
     "UnsupportedMediaType",
     "UnsupportedProtocolVersion",
     "UserLocked",
+    "UserNotAllowed",
     "UserNotFound",
     "WeakPublicKey",
     "WrongAccount",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from litestar.di import NamedDependency
 
 from pushauth_server.auth import DeviceAuthenticator
+from pushauth_server.domain.apps.service import AppService
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.challenges.service import ChallengeService
 from pushauth_server.domain.devices.service import DeviceService
@@ -29,6 +30,7 @@ class Services:
     enrollment: EnrollmentService
     device_auth: DeviceAuthenticator
     limits: LimitService
+    apps: AppService
 
     @classmethod
     def build(
@@ -56,6 +58,7 @@ class Services:
             enrollment=EnrollmentService(database, settings, audit),
             device_auth=DeviceAuthenticator(database, settings, audit, nonces),
             limits=LimitService(database, audit),
+            apps=AppService(database, audit),
         )
 
 

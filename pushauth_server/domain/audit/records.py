@@ -38,6 +38,15 @@ class AuditEvent(StrEnum):
     ORIGIN_ADDED = "deployment.origin_added"
     FAILURES_SUPPRESSED = "security.failures_suppressed"
     AUDIT_ROWS_LOST = "audit.rows_lost"  # kept in memory while the database was away, and lost
+    # Applications (domain/apps) and what they read: reads are folded, one row per window.
+    APP_CREATED = "app.created"
+    APP_UPDATED = "app.updated"
+    APP_ROTATED = "app.key_rotated"
+    APP_REVOKED = "app.revoked"
+    CHALLENGE_READ = "challenge.read"
+    AUDIT_READ = "audit.read"
+    INSUFFICIENT_SCOPE = "security.insufficient_scope"
+    USER_NOT_ALLOWED = "security.user_not_allowed"
 
 
 class AuditEventOut(msgspec.Struct, kw_only=True):
