@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from pushauth_cli.commands import enroll, operations, server, signin
+from pushauth_cli.commands import apps, enroll, operations, server, signin
 from pushauth_cli.config import load_env_file
 from pushauth_cli.exit_codes import EXIT_CODES_HELP
 from pushauth_cli.help import Command
@@ -61,6 +61,7 @@ app.command(cls=Command)(enroll.revoke)
 app.command(cls=Command)(operations.unlock)
 app.command(cls=Command)(operations.status)
 app.command(cls=Command)(operations.audit)
+app.add_typer(apps.app)
 
 
 def run() -> None:

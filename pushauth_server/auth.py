@@ -106,7 +106,8 @@ class ApiKeyCheck:
                             "app_id": app.app_id,
                             "app": app.name,
                         },
-                    )
+                    ),
+                    authenticated=True,
                 )
                 raise
             set_calling_app(connection.scope, app)

@@ -19,7 +19,8 @@ async def require_user(audit: AuditLog, app: AppIdentity, user_id: str, what: st
         AuditRecord(
             event=AuditEvent.USER_NOT_ALLOWED,
             detail={"what": what, "user_id": user_id, "app_id": app.app_id, "app": app.name},
-        )
+        ),
+        authenticated=True,
     )
     raise user_not_allowed(app)
 

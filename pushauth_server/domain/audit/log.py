@@ -60,11 +60,15 @@ class AuditLog:
         for record in records:
             await self._notifier.publish_bytes(_encoder.encode(record.to_out()), AUDIT_CHANNEL)
 
-    async def record(self, record: AuditRecord) -> None:
+    async def record(self, record: AuditRecord, *, authenticated: bool = False) -> None:
         """A rejected request: counted against its client address, and written as
-        :mod:`.noise` allows (the first of a kind at once, repeats folded into a count)."""
+        :mod:`.noise` allows (the first of a kind at once, repeats folded into a count).
+
+        ``authenticated``: refused although its API key was valid (a scope or user the key's
+        application lacks): folded the same way, but not counted against the address, whose
+        other requests with that valid key must go on."""
         address = client_address.get()
-        if address is not None:
+        if address is not None and not authenticated:
             self.limiter.fail(address)
         await self.failures.failed(record, address)
 
