@@ -55,7 +55,7 @@ def enroll(url: str, user: str) -> str:
         device_name=f"{user}-phone",
     )
     registered = httpx.post(f"{url}/v1/device/register", json=body)
-    assert registered.status_code == 200, registered.text
+    assert registered.status_code == 201, registered.text
     return str(registered.json()["credential_id"])
 
 
