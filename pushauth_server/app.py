@@ -36,6 +36,7 @@ from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
 from pushauth_server.openapi import PushAuthJsonRenderPlugin
+from pushauth_server.options_allow import point_options_at_their_routes
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
@@ -219,4 +220,5 @@ def create_app(
         signature_namespace={"Services": Services},
     )
     check_declared(app, require_api_key)  # a relying-party route without a scope: refuse to build
+    point_options_at_their_routes(app)
     return app

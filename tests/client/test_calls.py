@@ -56,6 +56,14 @@ def examples() -> dict[str, calls.Call[Any]]:
         "audit_events": calls.audit_events(user_id="alice", since_ms=1, after_id=2),
         "verify_audit": calls.verify_audit(since_head="1:" + "0" * 64),
         "audit_head": calls.audit_head(),
+        "list_apps": calls.list_apps(),
+        "get_app": calls.get_app("web"),
+        "create_app": calls.create_app(
+            name="web", scopes=["challenges"], display_name="Web", users=["deploy-*"]
+        ),
+        "update_app": calls.update_app("web", display_name="Web shop"),
+        "rotate_app": calls.rotate_app("web", grace_seconds=60),
+        "revoke_app": calls.revoke_app("web"),
     }
 
 
@@ -96,6 +104,10 @@ def test_every_call_has_an_example() -> None:
         calls.user_state,
         calls.unlock_user,
         calls.challenge_events_path,
+        calls.get_app,
+        calls.revoke_app,
+        calls.rotate_app,
+        lambda v: calls.update_app(v, display_name="x"),
     ],
 )
 def test_ids_in_paths_are_escaped(build: Any) -> None:
