@@ -55,6 +55,10 @@ class Health(Struct, kw_only=True):
     realtime: str = "ok"  # "ok" or "unreachable" (Redis mode): streams catch up once it is back
 
 
+BACKGROUND = "pushauth background:"
+"""The prefix of the names of the server's background tasks."""
+
+
 class MissingApiKey(ValueError):
     """The server was asked to start without a relying-party API key."""
 
@@ -146,9 +150,10 @@ def create_app(
         nonces = services.device_auth.nonces
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
-        sweeper = asyncio.create_task(_sweep(services))
-        failures = asyncio.create_task(services.audit.run())
-        last_used = asyncio.create_task(services.apps.run())
+        # Named: what they cost is told apart from a request's (tests/server/test_budget.py).
+        sweeper = asyncio.create_task(_sweep(services), name=f"{BACKGROUND} expiry sweep")
+        failures = asyncio.create_task(services.audit.run(), name=f"{BACKGROUND} audit writer")
+        last_used = asyncio.create_task(services.apps.run(), name=f"{BACKGROUND} apps last used")
         try:
             yield
         finally:
