@@ -178,10 +178,12 @@ def test_a_rotated_key_works_during_its_grace_and_stops_after(commands: Commands
     assert [k["state"] for k in data["keys"]] == ["active", "grace"]
     deadline = time.monotonic() + DEADLINE_SECONDS
     while True:  # the old key: accepted until the grace ends, then refused
-        sent_ms = time.time() * 1000
         answer = call(url, old, "GET", "/v1/apps")
+        # The server decided before the answer arrived: a refusal that arrives before the end
+        # of the grace (same host, same clock) was a refusal during the grace.
+        received_ms = time.time() * 1000
         if answer.status_code == 401:
-            assert sent_ms >= stops_ms - 50, "refused before its grace period ended"
+            assert received_ms >= stops_ms, "refused before its grace period ended"
             break
         assert answer.status_code == 200, answer.text
         assert time.monotonic() < deadline, "the old key never stopped"
