@@ -215,11 +215,12 @@ def test_the_operator_app_is_the_bootstrap_key(commands: Commands) -> None:
     [operator] = [a for a in listed if a["name"] == "operator"]
     assert operator["bootstrap"]
     assert operator["scopes"] == ["admin", "challenges", "enrollment"]
-    for action in ("rotate", "revoke"):
-        refused = commands.pushauth("apps", action, "operator")
+    for action in (("rotate",), ("revoke",), ("update", "--display-name", "Root")):
+        refused = commands.pushauth("apps", *action[:1], "operator", *action[1:])
         assert refused.returncode == 5
         assert "operator_app_fixed" in refused.stderr
-        assert "PUSHAUTH_API_KEY" in refused.stderr
+        if action != ("update", "--display-name", "Root"):
+            assert "PUSHAUTH_API_KEY" in refused.stderr
 
 
 def test_keys_are_shown_once_and_stored_only_as_hashes(commands: Commands) -> None:

@@ -225,6 +225,11 @@ class AppService:
 
     async def update(self, name: str, *, display_name: str, by: AppIdentity) -> store.Application:
         found = await self.get(name)
+        if found.identity.app_id == OPERATOR_APP_ID:
+            # The bootstrap key acts as the built-in identity, never as this row: keep them equal.
+            raise errors.OperatorAppFixed(
+                "The built-in operator application cannot be changed.", name=name
+            )
         if found.revoked_at_ms is not None:
             raise errors.AppRevoked(f"Application {name!r} is revoked.", name=name)
         async with self._db.write() as connection:
