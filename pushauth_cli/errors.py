@@ -61,6 +61,14 @@ def hint_for(error: ClientError) -> str | None:
         )
     if not isinstance(error, ApiError):
         return None
+    if error.code == "insufficient_scope":
+        scope = error.details.get("required_scope", "?")
+        return (
+            f"This key's application lacks the {scope!r} scope. Use a key with it (--api-key or "
+            f"PUSHAUTH_API_KEY), or grant it: pushauth apps create NAME --scope {scope}"
+        )
+    if error.code == "user_not_allowed":
+        return "This key's application is restricted to other users (pushauth apps show NAME)."
     if (
         error.code == "user_locked"
         and not error.details.get("until")

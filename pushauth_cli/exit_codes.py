@@ -19,7 +19,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad arguments: an invalid user id, a malformed URL, no API key (Click's own 2)
     EXPIRED = 3  # expired, cancelled, or the wait timed out
     NO_DEVICE = 4  # the user has no enrolled device
-    REFUSED = 5  # refused by the server: bad API key, a limit or lockout, unknown id
+    REFUSED = 5  # refused by the server: bad API key, missing scope, a limit or lockout, unknown id
     UNREACHABLE = 6  # the server (`db` commands: the database) could not be reached
     NOT_DONE = 7  # nothing done: "no" at a prompt; a .env, port or database schema in the way
     TAMPERED = 8  # `audit verify`: a stored signed response does not verify
@@ -28,9 +28,9 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 approved (or success); 1 denied, not me, or wrong number; 2 usage error "
     "(bad user id or URL, no API key); 3 expired, cancelled or timed out; 4 the user has no "
-    "enrolled device; 5 refused by the server (bad API key, limits, lockout, unknown id); "
-    "6 server (or database) unreachable; 7 nothing done (answered no; .env, port or database "
-    "schema in the way); "
+    "enrolled device; 5 refused by the server (bad API key, missing scope, limits, lockout, "
+    "unknown id); 6 server (or database) unreachable; 7 nothing done (answered no; .env, "
+    "port or database schema in the way); "
     "8 audit verify found a signature that does not verify."
 )
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from pushauth_cli.commands import database, enroll, operations, server, signin, webhooks
+from pushauth_cli.commands import apps, database, enroll, operations, server, signin, webhooks
 from pushauth_cli.config import load_env_file
 from pushauth_cli.exit_codes import EXIT_CODES_HELP
 from pushauth_cli.help import Command
@@ -63,6 +63,7 @@ app.command(cls=Command)(operations.status)
 app.command(cls=Command)(operations.audit)
 app.add_typer(database.app)
 app.add_typer(webhooks.app)
+app.add_typer(apps.app)
 
 
 def run() -> None:

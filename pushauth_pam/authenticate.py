@@ -55,6 +55,8 @@ _REFUSALS = {
     "user_locked": "your account is locked for push sign-in: ask an administrator",
     "rate_limited": "too many requests: wait a little and try again",
     "invalid_api_key": "this machine's API key is not accepted: ask an administrator",
+    "insufficient_scope": "this machine's API key lacks the challenges scope: ask an administrator",
+    "user_not_allowed": "this machine's API key may not sign you in: ask an administrator",
 }
 _DENIALS = {
     "wrong_code": "Denied: the number typed on the device was wrong.",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from litestar import Litestar, Router, get
 from litestar.connection import ASGIConnection
@@ -21,6 +22,8 @@ from msgspec import Struct
 from pushauth_server import __version__
 from pushauth_server.auth import ApiKeyCheck
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.routes import AppsController
+from pushauth_server.domain.apps.scopes import check_declared
 from pushauth_server.domain.audit import noise
 from pushauth_server.domain.audit import origins as audit_origins
 from pushauth_server.domain.audit.routes import AuditController
@@ -35,6 +38,7 @@ from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
 from pushauth_server.openapi import PushAuthJsonRenderPlugin
+from pushauth_server.options_allow import point_options_at_their_routes
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, backend_for
 from pushauth_server.services import Services
@@ -52,6 +56,10 @@ class Health(Struct, kw_only=True):
     protocol_version: int
     origin: str
     realtime: str = "ok"  # "ok" or "unreachable" (Redis mode): streams catch up once it is back
+
+
+BACKGROUND = "pushauth background:"
+"""The prefix of the names of the server's background tasks."""
 
 
 class MissingApiKey(ValueError):
@@ -84,14 +92,35 @@ async def _sweep(services: Services) -> None:
 
 
 async def _flush_failures(services: Services) -> None:
-    """At shutdown: write the audit rows still held in memory (domain/audit/log.py)."""
+    """At shutdown: write the audit rows still held in memory (domain/audit/log.py), and when
+    applications were last used (domain/apps/service.py)."""
     try:
         await services.audit.close()
     except Exception:
         logger.exception("could not write the last aggregated audit rows")
+    try:
+        await services.apps.flush_last_used()
+    except Exception:
+        logger.exception("could not record when applications were last used")
 
 
-def create_app(settings: Settings) -> Litestar:
+RELYING_PARTY_HANDLERS: tuple[Any, ...] = (
+    ChallengeController,
+    EnrollmentTokenController,
+    DevicesController,
+    UserStateController,
+    AuditController,
+    AppsController,
+    WebhookController,
+)
+"""Every relying-party controller: each declares the scope its routes need (domain/apps)."""
+
+
+def create_app(
+    settings: Settings, *, relying_party_handlers: Sequence[Any] = RELYING_PARTY_HANDLERS
+) -> Litestar:
+    """The app. ``relying_party_handlers``: the routes behind the API-key check; building fails
+    (``RouteWithoutScope``) if one of them declares no scope."""
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
     api_key = settings.api_key.get_secret_value()
@@ -100,7 +129,7 @@ def create_app(settings: Settings) -> Litestar:
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
     notifier = Notifier(backend_for(settings))
     services = Services.build(settings, database, notifier)
-    api_key_check = ApiKeyCheck(api_key, services.audit)
+    api_key_check = ApiKeyCheck(api_key, services.audit, services.apps)
     del api_key
 
     def require_api_key(app: ASGIApp) -> ASGIApp:
@@ -130,9 +159,11 @@ def create_app(settings: Settings) -> Litestar:
         nonces = services.device_auth.nonces
         if isinstance(nonces, MemoryNonceStore):
             await restore(database, nonces, fresh_database=fresh)
-        sweeper = asyncio.create_task(_sweep(services))
-        failures = asyncio.create_task(services.audit.run())
-        tasks = [sweeper, failures]
+        # Named: what they cost is told apart from a request's (tests/server/test_budget.py).
+        sweeper = asyncio.create_task(_sweep(services), name=f"{BACKGROUND} expiry sweep")
+        failures = asyncio.create_task(services.audit.run(), name=f"{BACKGROUND} audit writer")
+        last_used = asyncio.create_task(services.apps.run(), name=f"{BACKGROUND} apps last used")
+        tasks = [sweeper, failures, last_used]
         worker: WebhookWorker | None = None
         sealer = services.webhooks.sealer
         if sealer is not None:  # without PUSHAUTH_SECRET no endpoint can exist: no worker
@@ -143,7 +174,7 @@ def create_app(settings: Settings) -> Litestar:
                 sealer=sealer,
                 audit=services.audit,
             )
-            tasks.append(asyncio.create_task(worker.run()))
+            tasks.append(asyncio.create_task(worker.run(), name=f"{BACKGROUND} webhook worker"))
         try:
             yield
         finally:
@@ -177,21 +208,14 @@ def create_app(settings: Settings) -> Litestar:
     relying_party = Router(
         path="/",
         middleware=[require_api_key],
-        route_handlers=[
-            ChallengeController,
-            EnrollmentTokenController,
-            DevicesController,
-            UserStateController,
-            AuditController,
-            WebhookController,
-        ],
+        route_handlers=list(relying_party_handlers),
     )
     device = Router(
         path="/",
         route_handlers=[RegisterController, DeviceChallengeController, DeviceSelfController],
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, relying_party, device],
         lifespan=[lifespan],
         middleware=[noise.middleware(services.audit.limiter)],
@@ -223,3 +247,6 @@ def create_app(settings: Settings) -> Litestar:
         ),
         signature_namespace={"Services": Services},
     )
+    check_declared(app, require_api_key)  # a relying-party route without a scope: refuse to build
+    point_options_at_their_routes(app)
+    return app

@@ -1,6 +1,10 @@
 """Who is calling: a relying party (Bearer API key) or a device (fresh Ed25519 request proof).
 
-Relying parties: the server keeps only the SHA-256 of the API key and compares in constant time.
+Relying parties: the bootstrap key (``PUSHAUTH_API_KEY``, the built-in operator application) is
+compared in constant time against its SHA-256, with no database read; any other key must have the
+shape of an application key (``pak_``, keys.py) and is looked up by its SHA-256 (one indexed
+read), so a rotation or revocation is seen by every process at once. Then the route's scope
+(domain/apps/scopes.py) is checked.
 
 Devices: every call that is not a response carries ``X-PushAuth-Credential``,
 ``X-PushAuth-Timestamp`` (ms), ``X-PushAuth-Nonce`` and ``X-PushAuth-Signature`` over a
@@ -24,7 +28,10 @@ from litestar.connection import ASGIConnection
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
 from pushauth_server.domain.apps.identity import set_calling_app
-from pushauth_server.domain.apps.models import OPERATOR
+from pushauth_server.domain.apps.keys import looks_like_key
+from pushauth_server.domain.apps.models import OPERATOR, AppIdentity
+from pushauth_server.domain.apps.scopes import check_scope
+from pushauth_server.domain.apps.service import AppService
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.domain.challenges import store as challenge_store
@@ -54,23 +61,56 @@ SIGNATURE_HEADER = "x-pushauth-signature"
 
 
 class ApiKeyCheck:
-    """The check of every relying-party request (run by a middleware). Every refusal is audited."""
+    """The check of every relying-party request (run by a middleware). Every refusal is audited;
+    no key is ever logged or written."""
 
-    def __init__(self, api_key: str, audit: AuditLog) -> None:
+    def __init__(self, api_key: str, audit: AuditLog, apps: AppService) -> None:
         self._hash = sha256_hex(api_key)
         self._audit = audit
+        self._apps = apps
+
+    async def _app_for(self, presented: str) -> AppIdentity | None:
+        if hmac.compare_digest(sha256_hex(presented), self._hash):
+            self._apps.used(OPERATOR.app_id, now_ms())
+            return OPERATOR
+        if not looks_like_key(presented):  # never one of ours: no database read
+            return None
+        return await self._apps.authenticate(presented)
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _sep, presented = header.partition(" ")
+        presented = presented.strip()
+        app: AppIdentity | None = None
         if scheme.lower() != "bearer" or not presented:
-            error = errors.InvalidApiKey(
-                "Missing API key: send 'Authorization: Bearer <PUSHAUTH_API_KEY>'."
+            error: errors.PushAuthError = errors.InvalidApiKey(
+                "Missing API key: send 'Authorization: Bearer <API key>'."
             )
-        elif not hmac.compare_digest(sha256_hex(presented.strip()), self._hash):
-            error = errors.InvalidApiKey("The API key is not valid for this server.")
         else:
-            set_calling_app(connection.scope, OPERATOR)
+            app = await self._app_for(presented)
+            error = errors.InvalidApiKey(
+                "The API key is not valid for this server (unknown, revoked, or past its "
+                "rotation's grace period)."
+            )
+        if app is not None:
+            try:
+                # A key of an app without the route's scope (a sign-in key revoking devices).
+                check_scope(app, connection.scope["route_handler"])
+            except errors.InsufficientScope as refused:
+                await self._audit.record(
+                    AuditRecord(
+                        event=AuditEvent.INSUFFICIENT_SCOPE,
+                        detail={
+                            "path": connection.url.path,
+                            "required_scope": refused.details["required_scope"],
+                            "app_id": app.app_id,
+                            "app": app.name,
+                        },
+                    ),
+                    authenticated=True,
+                )
+                raise
+            set_calling_app(connection.scope, app)
             return
         client = connection.client.host if connection.client else None
         await self._audit.record(

@@ -16,6 +16,8 @@
     │   ├── UnknownCredential             unknown_credential
     │   └── EnrollmentTokenInvalid        enrollment_token_invalid
     ├── Forbidden (403)
+    │   ├── InsufficientScope             insufficient_scope  (details.required_scope)
+    │   ├── UserNotAllowed                user_not_allowed  (the app is restricted to others)
     │   ├── CredentialRevoked             credential_revoked
     │   ├── WrongAccount                  wrong_account
     │   └── UserLocked                    user_locked
@@ -34,7 +36,10 @@
     │   ├── CredentialAlreadyRevoked      credential_already_revoked
     │   ├── PendingChallengeExists        challenge_pending
     │   ├── DeliveryNotFailed             delivery_not_failed
-    │   └── WebhooksNotConfigured         webhooks_not_configured
+    │   ├── WebhooksNotConfigured         webhooks_not_configured
+    │   ├── AppNameTaken                  app_name_taken
+    │   ├── AppRevoked                    app_revoked
+    │   └── OperatorAppFixed              operator_app_fixed
     ├── RequestTimeout (408)              request_timeout  (sent by the connection guard)
     ├── PayloadTooLarge (413)             payload_too_large
     ├── RequestLineTooLong (414)          request_line_too_long  (sent by the connection guard)
@@ -125,6 +130,18 @@ class Forbidden(PushAuthError):
     code = "forbidden"
 
 
+class InsufficientScope(Forbidden):
+    """The API key's application lacks the scope the route needs (``details.required_scope``)."""
+
+    code = "insufficient_scope"
+
+
+class UserNotAllowed(Forbidden):
+    """The API key's application is restricted to other users."""
+
+    code = "user_not_allowed"
+
+
 class CredentialRevoked(Forbidden):
     code = "credential_revoked"
 
@@ -206,6 +223,22 @@ class WebhooksNotConfigured(Conflict):
     code = "webhooks_not_configured"
 
 
+class AppNameTaken(Conflict):
+    code = "app_name_taken"
+
+
+class AppRevoked(Conflict):
+    """The application is revoked: its keys cannot be rotated (create a new application)."""
+
+    code = "app_revoked"
+
+
+class OperatorAppFixed(Conflict):
+    """The built-in operator app's key is PUSHAUTH_API_KEY: it is not rotated or revoked here."""
+
+    code = "operator_app_fixed"
+
+
 class RateLimited(PushAuthError):
     status_code = 429
     code = "rate_limited"
@@ -247,7 +280,9 @@ class ServerBusy(PushAuthError):
 
 
 __all__ = [
+    "AppNameTaken",
     "AppNotFound",
+    "AppRevoked",
     "ChallengeNotFound",
     "ChallengeNotPending",
     "Conflict",
@@ -259,6 +294,7 @@ __all__ = [
     "EnrollmentTokenInvalid",
     "Forbidden",
     "HeadersTooLarge",
+    "InsufficientScope",
     "InternalError",
     "InvalidApiKey",
     "InvalidRequest",
@@ -269,6 +305,7 @@ __all__ = [
     "NoEnrolledDevice",
     "NotFound",
     "NumberMatchingRequired",
+    "OperatorAppFixed",
     "PayloadTooLarge",
     "PendingChallengeExists",
     "PushAuthError",
@@ -285,6 +322,7 @@ __all__ = [
     "UnsupportedMediaType",
     "UnsupportedProtocolVersion",
     "UserLocked",
+    "UserNotAllowed",
     "UserNotFound",
     "WeakPublicKey",
     "WebhookNotFound",

@@ -39,7 +39,9 @@ STREAMS = {
 
 # 429: an address that keeps failing authentication is refused everywhere but /health for the
 # rest of its minute (domain/audit/noise.py).
-_RP = (400, 401, 429, 503)  # bad input, bad API key, failing too often, busy
+# bad input, bad API key, the key's app lacks the route's scope (or its users), failing too
+# often, busy
+_RP = (400, 401, 403, 429, 503)
 _DEVICE = (400, 401, 403, 429, 503)  # + revoked credential
 _BODY = (413, 415)  # any request that carries a body
 
@@ -63,13 +65,19 @@ ROUTE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/v1/audit/stream"): _RP,
     ("get", "/v1/audit/head"): _RP,
     ("post", "/v1/audit/verify"): (*_RP, *_BODY),
-    ("post", "/v1/webhooks"): (*_RP, *_BODY, 403, 404, 409),
-    ("get", "/v1/webhooks"): (*_RP, 403, 404),
-    ("delete", "/v1/webhooks/{endpoint_id}"): (*_RP, 403, 404),
-    ("post", "/v1/webhooks/{endpoint_id}/test"): (*_RP, *_BODY, 403, 404),
-    ("post", "/v1/webhooks/{endpoint_id}/rotate-secret"): (*_RP, *_BODY, 403, 404, 409),
-    ("get", "/v1/webhooks/deliveries"): (*_RP, 403),
-    ("post", "/v1/webhooks/deliveries/{delivery_id}/retry"): (*_RP, *_BODY, 403, 404, 409),
+    ("post", "/v1/webhooks"): (*_RP, *_BODY, 404, 409),
+    ("get", "/v1/webhooks"): (*_RP, 404),
+    ("delete", "/v1/webhooks/{endpoint_id}"): (*_RP, 404),
+    ("post", "/v1/webhooks/{endpoint_id}/test"): (*_RP, *_BODY, 404),
+    ("post", "/v1/webhooks/{endpoint_id}/rotate-secret"): (*_RP, *_BODY, 404, 409),
+    ("get", "/v1/webhooks/deliveries"): _RP,
+    ("post", "/v1/webhooks/deliveries/{delivery_id}/retry"): (*_RP, *_BODY, 404, 409),
+    ("get", "/v1/apps"): _RP,
+    ("post", "/v1/apps"): (*_RP, *_BODY, 409),
+    ("get", "/v1/apps/{name}"): (*_RP, 404),
+    ("patch", "/v1/apps/{name}"): (*_RP, *_BODY, 404, 409),
+    ("post", "/v1/apps/{name}/rotate"): (*_RP, *_BODY, 404, 409),
+    ("post", "/v1/apps/{name}/revoke"): (*_RP, *_BODY, 404, 409),
     ("post", "/v1/device/register"): (400, 401, 429, 503, *_BODY),
     ("get", "/v1/device/challenges"): _DEVICE,
     ("get", "/v1/device/stream"): _DEVICE,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from litestar.di import NamedDependency
 
 from pushauth_server.auth import DeviceAuthenticator
+from pushauth_server.domain.apps.service import AppService
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.challenges.service import ChallengeService
 from pushauth_server.domain.devices.service import DeviceService
@@ -33,6 +34,7 @@ class Services:
     limits: LimitService
     outbox: Outbox
     webhooks: WebhookService
+    apps: AppService
 
     @classmethod
     def build(
@@ -65,6 +67,7 @@ class Services:
             limits=LimitService(database, audit),
             outbox=outbox,
             webhooks=WebhookService(database, settings, audit, outbox),
+            apps=AppService(database, audit),
         )
 
 

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr | None = Field(
         None,
-        description="The relying party's API key. Only its hash is kept once the app is built.",
+        description="The bootstrap key (the built-in operator application, every scope; see "
+        '"Applications and API keys"). Only its hash is kept once the app is built.',
     )
     challenge_ttl_seconds: float = Field(
         120.0, gt=0, le=3600, description="Default lifetime of a challenge, by server time."

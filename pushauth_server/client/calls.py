@@ -303,3 +303,53 @@ def retry_webhook_delivery(delivery_id: str) -> Call[dict[str, Any]]:
         auth="api_key",
         parse=dict,
     )
+
+
+# --- applications (admin scope) ------------------------------------------------------------------
+
+
+def list_apps() -> Call[list[dict[str, Any]]]:
+    return Call(method="GET", path="/v1/apps", auth="api_key", parse=list)
+
+
+def get_app(name: str) -> Call[dict[str, Any]]:
+    return Call(method="GET", path=f"/v1/apps/{_seg(name)}", auth="api_key", parse=dict)
+
+
+def create_app(
+    *,
+    name: str,
+    scopes: list[str],
+    display_name: str | None = None,
+    users: list[str] | None = None,
+) -> Call[dict[str, Any]]:
+    """The answer carries the new key under ``key``: shown this once."""
+    body: dict[str, Any] = {"name": name, "scopes": scopes}
+    if display_name is not None:
+        body["display_name"] = display_name
+    if users is not None:
+        body["users"] = users
+    return Call(method="POST", path="/v1/apps", auth="api_key", json=body, parse=dict)
+
+
+def update_app(name: str, *, display_name: str) -> Call[dict[str, Any]]:
+    return Call(
+        method="PATCH",
+        path=f"/v1/apps/{_seg(name)}",
+        auth="api_key",
+        json={"display_name": display_name},
+        parse=dict,
+    )
+
+
+def rotate_app(name: str, *, grace_seconds: float | None = None) -> Call[dict[str, Any]]:
+    """A new key (under ``key``); the old ones stop after ``grace_seconds`` (server default:
+    24 hours)."""
+    body: dict[str, Any] = {} if grace_seconds is None else {"grace_seconds": grace_seconds}
+    return Call(
+        method="POST", path=f"/v1/apps/{_seg(name)}/rotate", auth="api_key", json=body, parse=dict
+    )
+
+
+def revoke_app(name: str) -> Call[dict[str, Any]]:
+    return Call(method="POST", path=f"/v1/apps/{_seg(name)}/revoke", auth="api_key", parse=dict)

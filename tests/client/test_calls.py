@@ -63,6 +63,14 @@ def examples() -> dict[str, calls.Call[Any]]:
         "rotate_webhook_secret": calls.rotate_webhook_secret("we_1"),
         "webhook_deliveries": calls.webhook_deliveries(status="failed"),
         "retry_webhook_delivery": calls.retry_webhook_delivery("msg_1.we_1"),
+        "list_apps": calls.list_apps(),
+        "get_app": calls.get_app("web"),
+        "create_app": calls.create_app(
+            name="web", scopes=["challenges"], display_name="Web", users=["deploy-*"]
+        ),
+        "update_app": calls.update_app("web", display_name="Web shop"),
+        "rotate_app": calls.rotate_app("web", grace_seconds=60),
+        "revoke_app": calls.revoke_app("web"),
     }
 
 
@@ -107,6 +115,10 @@ def test_every_call_has_an_example() -> None:
         calls.send_test_webhook,
         calls.rotate_webhook_secret,
         calls.retry_webhook_delivery,
+        calls.get_app,
+        calls.revoke_app,
+        calls.rotate_app,
+        lambda v: calls.update_app(v, display_name="x"),
     ],
 )
 def test_ids_in_paths_are_escaped(build: Any) -> None:

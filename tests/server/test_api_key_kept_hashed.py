@@ -49,5 +49,5 @@ def test_the_app_holds_the_hash_not_the_key(tmp_path: Path) -> None:
 
 
 def test_api_key_check_stores_only_the_hash() -> None:
-    check = ApiKeyCheck(KEY, audit=None)  # type: ignore[arg-type]
+    check = ApiKeyCheck(KEY, audit=None, apps=None)  # type: ignore[arg-type]
     assert KEY not in _reachable_strings(check)

@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import insert
 
 from pushauth_server.domain.audit.noise import Aggregator, ClientLimiter, client_address
+from pushauth_server.domain.audit.reads import ReadFolder
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
 from pushauth_server.realtime import Notifier
 from pushauth_server.storage import Connection, Database
@@ -50,6 +51,8 @@ class AuditLog:
         # Failed requests: counted per client address, folded into counted rows (noise.py).
         self.limiter = ClientLimiter(failed_requests_per_minute)
         self.failures = Aggregator(write=self._write, rows_per_minute=failure_rows_per_minute)
+        # Reads by applications (challenges, the audit trail): folded, written by tick().
+        self.reads = ReadFolder()
         self._unwritten: deque[AuditRecord] = deque(maxlen=10_000)
         self._lost = 0
 
@@ -57,11 +60,15 @@ class AuditLog:
         for record in records:
             await self._notifier.publish_bytes(_encoder.encode(record.to_out()), AUDIT_CHANNEL)
 
-    async def record(self, record: AuditRecord) -> None:
+    async def record(self, record: AuditRecord, *, authenticated: bool = False) -> None:
         """A rejected request: counted against its client address, and written as
-        :mod:`.noise` allows (the first of a kind at once, repeats folded into a count)."""
+        :mod:`.noise` allows (the first of a kind at once, repeats folded into a count).
+
+        ``authenticated``: refused although its API key was valid (a scope or user the key's
+        application lacks): folded the same way, but not counted against the address, whose
+        other requests with that valid key must go on."""
         address = client_address.get()
-        if address is not None:
+        if address is not None and not authenticated:
             self.limiter.fail(address)
         await self.failures.failed(record, address)
 
@@ -107,8 +114,23 @@ class AuditLog:
             lost, self._lost = self._lost, 0
             await self._write(AuditRecord(event=AuditEvent.AUDIT_ROWS_LOST, detail={"count": lost}))
 
+    async def write_reads(self) -> None:
+        """Write the folded reads (reads.py) in one transaction; kept in memory if it fails."""
+        records = self.reads.take()
+        if not records:
+            return
+        try:
+            async with self._db.write() as connection:
+                written = [await append(connection, record) for record in records]
+        except Exception as exc:
+            for record in records:
+                self._keep(record, exc)
+            return
+        await self.publish(written)
+
     async def tick(self) -> None:
         await self.failures.flush()
+        await self.write_reads()
         await self.write_kept()
 
     async def run(self, interval: float = 5.0) -> None:
@@ -123,6 +145,7 @@ class AuditLog:
     async def close(self) -> None:
         """At shutdown: write what is still held in memory (what cannot be written is logged)."""
         await self.failures.flush(everything=True)
+        await self.write_reads()
         await self.write_kept()
         if self._unwritten:
             logger.error(

@@ -7,10 +7,10 @@ sending bad requests is a liability. So:
   ``limit_per_minute`` failures is answered ``429 rate_limited`` with ``Retry-After`` until its
   window ends, *before* its request reaches any handler or the database (:class:`ClientLimiter`,
   checked by the middleware in :func:`middleware`).
-* **Per (event, client address, credential)**, the first failure of a window is written at once
-  (``detail.count`` = 1); the further ones in the window are only counted, and written as one row
-  carrying their count when the window ends (:class:`Aggregator`). At most one row per key and
-  window after the first.
+* **Per (event, client address, credential or application)**, the first failure of a window is
+  written at once (``detail.count`` = 1); the further ones in the window are only counted, and
+  written as one row carrying their count when the window ends (:class:`Aggregator`). At most one
+  row per key and window after the first.
 * **In all**, failure rows are capped at ``rows_per_minute``; past the cap, failures are counted
   per event and written as a single ``security.failures_suppressed`` row per minute. Nothing an
   unauthenticated client sends can make the server write more than ``rows_per_minute + 1`` rows
@@ -76,7 +76,7 @@ class ClientLimiter:
         self._window(address, now).count += 1
 
 
-Key = tuple[str, str, str]  # (event, client address, credential id)
+Key = tuple[str, str, str]  # (event, client address, credential id or application id)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -99,7 +99,10 @@ class Aggregator:
 
     async def failed(self, record: AuditRecord, address: str | None) -> None:
         now = now_ms()
-        key = (record.event.value, address or "", record.credential_id or "")
+        # Who failed: a device's credential, or the application of a valid key that was refused
+        # a scope or a user (so each application's refusals keep their own row).
+        who = record.credential_id or str((record.detail or {}).get("app_id") or "")
+        key = (record.event.value, address or "", who)
         aggregate = self._open.get(key)
         if aggregate is not None and now - aggregate.start_ms < WINDOW_MS:
             aggregate.repeats += 1

@@ -43,6 +43,15 @@ class AuditEvent(StrEnum):
     WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
     WEBHOOK_FAILED = "webhook.failed"  # a delivery's retry period ended without a 2xx
     WEBHOOK_RETRIED = "webhook.retried"  # an operator sent a failed delivery again
+    # Applications (domain/apps) and what they read: reads are folded, one row per window.
+    APP_CREATED = "app.created"
+    APP_UPDATED = "app.updated"
+    APP_ROTATED = "app.key_rotated"
+    APP_REVOKED = "app.revoked"
+    CHALLENGE_READ = "challenge.read"
+    AUDIT_READ = "audit.read"
+    INSUFFICIENT_SCOPE = "security.insufficient_scope"
+    USER_NOT_ALLOWED = "security.user_not_allowed"
 
 
 class AuditEventOut(msgspec.Struct, kw_only=True):

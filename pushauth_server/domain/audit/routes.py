@@ -6,16 +6,21 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from litestar.response import Stream
 from msgspec import Struct
 from sqlalchemy import select
 
 from pushauth_server import errors, sse
+from pushauth_server.domain.apps.access import check_unrestricted
+from pushauth_server.domain.apps.guard import require_user
+from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.models import AppIdentity, Scope
 from pushauth_server.domain.audit import store, verify
 from pushauth_server.domain.audit.chain import Head
 from pushauth_server.domain.audit.log import AUDIT_CHANNEL
+from pushauth_server.domain.audit.records import AuditEvent
 from pushauth_server.events import routing
 from pushauth_server.protocol.identifiers import USER_ID_MAX_LENGTH, USER_ID_PATTERN
 from pushauth_server.realtime import EventReader
@@ -77,20 +82,38 @@ _HEAD = (
 )
 
 
+async def _reader(
+    request: Request[Any, Any, Any], services: ServicesDep, user_id: str | None, what: str
+) -> AppIdentity:
+    """The calling app, allowed to read this part of the trail; its read is noted (folded and
+    written in the background: domain/audit/reads.py). A user-restricted app reads only one of
+    its users' rows, and must name the user (``user_id``): the whole trail is other users'."""
+    app = calling_app(request)
+    if user_id is None:
+        check_unrestricted(app)
+    else:
+        await require_user(services.audit, app, user_id, what)
+    services.audit.reads.note(AuditEvent.AUDIT_READ, app, detail={"what": what, "user_id": user_id})
+    return app
+
+
 class AuditController(Controller):
     path = "/v1/audit"
     tags = ["relying party"]
     security = [{"ApiKey": []}]
+    opt = {"scope": Scope.ADMIN}
 
     @get("/", summary="List audit events, oldest first")
     async def list_events(
         self,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         user_id: UserFilter = None,
         since_ms: SinceMs = None,
         after_id: AfterId = None,
         limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
     ) -> AuditPage:
+        await _reader(request, services, user_id, "list")
         async with services.database.read() as connection:
             found = await store.events(
                 connection, user_id=user_id, since_ms=since_ms, after_id=after_id, limit=limit
@@ -107,11 +130,13 @@ class AuditController(Controller):
     )
     async def stream(
         self,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         user_id: UserFilter = None,
         after_id: AfterId = None,
     ) -> Stream:
         """Sends events after ``after_id`` (if given), then each new one as an ``audit`` event."""
+        await _reader(request, services, user_id, "stream")
         keepalive = services.settings.stream_keepalive_seconds
 
         async def events() -> AsyncIterator[bytes]:
@@ -162,9 +187,10 @@ class AuditController(Controller):
         return sse.response(events())
 
     @get("/head", summary="The latest row of the audit hash chain, to record elsewhere")
-    async def head(self, services: ServicesDep) -> HeadOut:
+    async def head(self, request: Request[Any, Any, Any], services: ServicesDep) -> HeadOut:
         """``seq`` and ``hash`` of the newest chained row; record ``SEQ:HASH`` outside pushauth
         (a ticket, a log shipper) and later ``POST /v1/audit/verify?since_head=SEQ:HASH``."""
+        await _reader(request, services, None, "head")
         async with services.database.read() as connection:
             row = (await connection.execute(_HEAD)).first()
         if row is None:
@@ -180,12 +206,14 @@ class AuditController(Controller):
     @post("/verify", status_code=200, summary="Check the hash chain, the receipts and the state")
     async def verify(
         self,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         since_head: Annotated[str | None, Parameter(max_length=100, required=False)] = None,
     ) -> VerifyOut:
         """The hash chain (rewritten, deleted, unchained rows; with ``since_head``, that the row
         recorded then still has its hash), every signed receipt, and the audit trail against the
         challenges and credentials. ``valid`` is true only when nothing was found."""
+        await _reader(request, services, None, "verify")
         since: Head | None = None
         if since_head is not None:
             try:

@@ -11,7 +11,9 @@ from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
 from pushauth_server import sse
+from pushauth_server.domain.apps.guard import require_user
 from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn, challenge_out
 from pushauth_server.domain.challenges.waiting import watch
 from pushauth_server.services import ServicesDep
@@ -28,6 +30,7 @@ class ChallengeController(Controller):
     path = "/v1/challenges"
     tags = ["relying party"]
     security = [{"ApiKey": []}]
+    opt = {"scope": Scope.CHALLENGES}
 
     @post("/", summary="Create a challenge and push it to the user's devices")
     async def create(
@@ -36,16 +39,21 @@ class ChallengeController(Controller):
         data: JSONBody[CreateChallengeIn],
         services: ServicesDep,
     ) -> ChallengeOut:
-        challenge, devices = await services.challenges.create(data, calling_app(request))
+        app = calling_app(request)
+        await require_user(services.audit, app, data.user_id, "create a challenge")
+        challenge, devices = await services.challenges.create(data, app)
         return challenge_out(challenge, devices=devices)
 
     @get("/{challenge_id:str}", summary="Read a challenge")
-    async def read(self, challenge_id: ChallengeId, services: ServicesDep) -> ChallengeOut:
-        return await services.challenges.view(challenge_id)
+    async def read(
+        self, request: Request[Any, Any, Any], challenge_id: ChallengeId, services: ServicesDep
+    ) -> ChallengeOut:
+        return await services.challenges.view(challenge_id, calling_app(request))
 
     @get("/{challenge_id:str}/wait", summary="Long-poll until the challenge resolves")
     async def wait(
         self,
+        request: Request[Any, Any, Any],
         challenge_id: ChallengeId,
         services: ServicesDep,
         timeout_seconds: Annotated[float, Parameter(ge=0, le=60)] = 25.0,
@@ -58,6 +66,7 @@ class ChallengeController(Controller):
             challenge_id=challenge_id,
             timeout=timeout_seconds,
             keepalive=timeout_seconds or 0.001,
+            app=calling_app(request),
         ):
             last = state or last
         assert last is not None
@@ -68,7 +77,9 @@ class ChallengeController(Controller):
         summary="Server-Sent Events: the state, then the outcome",
         media_type=sse.MEDIA_TYPE,
     )
-    async def events(self, challenge_id: ChallengeId, services: ServicesDep) -> Stream:
+    async def events(
+        self, request: Request[Any, Any, Any], challenge_id: ChallengeId, services: ServicesDep
+    ) -> Stream:
         """Sends a ``status`` event now and another when the challenge resolves, then closes."""
         frames = watch(
             challenges=services.challenges,
@@ -76,6 +87,7 @@ class ChallengeController(Controller):
             challenge_id=challenge_id,
             timeout=None,
             keepalive=services.settings.stream_keepalive_seconds,
+            app=calling_app(request),
         )
         # The first state is read before the response starts: an unknown id is a 404.
         first = await anext(frames)
@@ -91,5 +103,7 @@ class ChallengeController(Controller):
         return sse.response(stream())
 
     @post("/{challenge_id:str}/cancel", status_code=200, summary="Cancel a pending challenge")
-    async def cancel(self, challenge_id: ChallengeId, services: ServicesDep) -> ChallengeOut:
-        return await services.challenges.cancel(challenge_id)
+    async def cancel(
+        self, request: Request[Any, Any, Any], challenge_id: ChallengeId, services: ServicesDep
+    ) -> ChallengeOut:
+        return await services.challenges.cancel(challenge_id, calling_app(request))

@@ -25,6 +25,7 @@ from typing import Any
 
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, new_nonce, now_ms
+from pushauth_server.domain.apps.access import may_see_challenge
 from pushauth_server.domain.apps.models import AppIdentity
 from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
@@ -212,6 +213,7 @@ class ChallengeService:
                                 old,
                                 replaced_by=challenge.challenge_id,
                                 state=state,
+                                by=app,
                             )
                         )
                 created = _record(AuditEvent.CHALLENGE_CREATED, challenge)
@@ -231,13 +233,31 @@ class ChallengeService:
 
     # --- read -----------------------------------------------------------------------------------
 
-    async def view(self, challenge_id: str) -> ChallengeOut:
-        """The relying party's view (one read; a challenge whose time is up is expired first)."""
+    def _check_sees(self, challenge: Challenge, app: AppIdentity | None) -> None:
+        """Another app's challenge is answered like an unknown id: it learns nothing of it."""
+        if app is not None and not may_see_challenge(
+            app, owner_app_id=challenge.app_id, user_id=challenge.user_id
+        ):
+            raise _not_found(challenge.challenge_id)
+
+    async def view(self, challenge_id: str, app: AppIdentity | None = None) -> ChallengeOut:
+        """The relying party's view (one read; a challenge whose time is up is expired first).
+
+        ``app``: the calling application, which must be allowed to see it; its read is audited
+        off the hot path (folded, written by the audit log's background writer)."""
         async with self._db.read() as connection:
             found = await store.get_with_device(connection, challenge_id)
         if found is None:
             raise _not_found(challenge_id)
         challenge, device_name = found
+        self._check_sees(challenge, app)
+        if app is not None:
+            self._audit.reads.note(
+                AuditEvent.CHALLENGE_READ,
+                app,
+                challenge_id=challenge_id,
+                user_id=challenge.user_id,
+            )
         # Expired here, it was answered by no device: device_name is already None.
         return challenge_out(await self.expire_if_due(challenge), device_name=device_name)
 
@@ -254,9 +274,12 @@ class ChallengeService:
 
     # --- cancel and expire ----------------------------------------------------------------------
 
-    async def cancel(self, challenge_id: str) -> ChallengeOut:
+    async def cancel(self, challenge_id: str, app: AppIdentity | None = None) -> ChallengeOut:
+        """Cancel it on behalf of ``app`` (which must be allowed to see it; the audit row
+        names it)."""
         challenge = await self.get(challenge_id)
-        won = await self._resolve(challenge, ChallengeStatus.CANCELLED)
+        self._check_sees(challenge, app)
+        won = await self._resolve(challenge, ChallengeStatus.CANCELLED, by=app)
         if won is None:
             current = await self.get(challenge_id)
             raise errors.ChallengeNotPending(
@@ -278,8 +301,11 @@ class ChallengeService:
         assert current is not None
         return current
 
-    async def _resolve(self, challenge: Challenge, status: ChallengeStatus) -> Challenge | None:
-        """Cancel or expire ``challenge`` (compare-and-set); None if it was no longer pending."""
+    async def _resolve(
+        self, challenge: Challenge, status: ChallengeStatus, by: AppIdentity | None = None
+    ) -> Challenge | None:
+        """Cancel or expire ``challenge`` (compare-and-set); None if it was no longer pending.
+        ``by``: the application that cancelled it."""
         now = now_ms()
         records: list[AuditRecord] = []
         batch = self._outbox.batch()
@@ -288,7 +314,7 @@ class ChallengeService:
                 connection, challenge.challenge_id, status, resolved_at_ms=now
             )
             if won is not None:
-                records = await self._settle(connection, batch, won)
+                records = await self._settle(connection, batch, won, by=by)
         batch.done()
         await self._audit.publish(records)
         if won is not None:
@@ -498,11 +524,13 @@ class ChallengeService:
         replaced_by: str | None = None,
         state: policy.LimitState | None = None,
         device_name: str | None = None,
+        by: AppIdentity | None = None,
     ) -> list[AuditRecord]:
         """In the resolving transaction: the webhook deliveries (the outbox), the audit rows and
         the user's failure/lock state.
 
-        ``state``: the user's limit state as read in this transaction, if it was.
+        ``state``: the user's limit state as read in this transaction, if it was; ``by``: the
+        application that cancelled it.
         """
         await self._outbox.challenge_resolved(
             connection,
@@ -519,6 +547,8 @@ class ChallengeService:
             detail["reason"] = challenge.reason
         if replaced_by:
             detail["replaced_by"] = replaced_by
+        if by is not None:
+            detail.update(app_id=by.app_id, app=by.name)
         outcome = _record(
             event,
             challenge,

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from pushauth_server import events
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.models import AppIdentity
 from pushauth_server.domain.challenges.service import ChallengeService
 from pushauth_server.realtime import EventReader, Notifier, challenge_channel, is_reconnected
 
@@ -30,13 +31,15 @@ async def watch(
     challenge_id: str,
     timeout: float | None,
     keepalive: float,
+    app: AppIdentity | None = None,
 ) -> AsyncGenerator[bytes | None, None]:
     """Yield the challenge's current view (encoded JSON), ``None`` as keep-alives, then its final
-    view. Stops after a terminal state, or after ``timeout`` seconds with it still pending."""
+    view. Stops after a terminal state, or after ``timeout`` seconds with it still pending.
+    ``app``: the calling application, which must be allowed to see the challenge."""
     started = time.monotonic()
     async with notifier.subscribe(challenge_channel(challenge_id)) as subscriber:
         reader = EventReader(subscriber)
-        first = await challenges.view(challenge_id)
+        first = await challenges.view(challenge_id, app)
         yield events.encode(first)
         if first.status != "pending":
             return
@@ -55,7 +58,7 @@ async def watch(
             data = await reader.next(wait)
             if data is not None and is_reconnected(data):
                 # Back from a Redis outage: its resolution may have been lost. Read once.
-                view = await challenges.view(challenge_id)
+                view = await challenges.view(challenge_id, app)
                 if view.status != "pending":
                     yield events.encode(view)
                     return

@@ -9,6 +9,10 @@ from litestar.params import Parameter
 from msgspec import Struct
 
 from pushauth_server.clock import iso
+from pushauth_server.domain.apps.access import visible
+from pushauth_server.domain.apps.guard import require_user
+from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.services import ServicesDep
 
@@ -70,9 +74,14 @@ class DevicesController(Controller):
     path = "/v1"
     tags = ["relying party"]
     security = [{"ApiKey": []}]
+    opt = {"scope": Scope.ADMIN}
 
+    # A user-restricted admin app sees, in every list, only its users.
     @get("/users", summary="List the users who have, or had, an enrolled device")
-    async def list_users(self, services: ServicesDep) -> list[UserOut]:
+    async def list_users(
+        self, request: Request[Any, Any, Any], services: ServicesDep
+    ) -> list[UserOut]:
+        users = visible(calling_app(request), await services.devices.users(), lambda u: u.user_id)
         return [
             UserOut(
                 user_id=user.user_id,
@@ -80,27 +89,42 @@ class DevicesController(Controller):
                 revoked_devices=user.revoked_devices,
                 last_used_at=iso(user.last_used_at_ms),
             )
-            for user in await services.devices.users()
+            for user in users
         ]
 
     @get("/devices", summary="List every user's devices")
-    async def list_all_devices(self, services: ServicesDep) -> list[DeviceOut]:
-        return [device_out(c) for c in await services.devices.list_all()]
+    async def list_all_devices(
+        self, request: Request[Any, Any, Any], services: ServicesDep
+    ) -> list[DeviceOut]:
+        found = visible(calling_app(request), await services.devices.list_all(), _user_of)
+        return [device_out(c) for c in found]
 
     @get("/devices/{credential_id:str}", summary="One device, by credential id")
     async def get_device(
-        self, credential_id: CredentialIdParam, services: ServicesDep
+        self,
+        request: Request[Any, Any, Any],
+        credential_id: CredentialIdParam,
+        services: ServicesDep,
     ) -> DeviceOut:
-        return device_out(await services.devices.get(credential_id))
+        return device_out(await services.devices.get(credential_id, calling_app(request)))
 
     @get("/users/{user_id:str}/devices", summary="List a user's devices")
-    async def list_devices(self, user_id: UserIdParam, services: ServicesDep) -> list[DeviceOut]:
+    async def list_devices(
+        self, request: Request[Any, Any, Any], user_id: UserIdParam, services: ServicesDep
+    ) -> list[DeviceOut]:
+        await require_user(services.audit, calling_app(request), user_id, "list devices")
         return [device_out(c) for c in await services.devices.list_for_user(user_id)]
 
     @post("/devices/{credential_id:str}/revoke", status_code=200, summary="Revoke a device now")
     async def revoke(
         self,
+        request: Request[Any, Any, Any],
         credential_id: CredentialIdParam,
         services: ServicesDep,
     ) -> DeviceOut:
-        return device_out(await services.devices.revoke(credential_id))
+        app = calling_app(request)
+        return device_out(await services.devices.revoke(credential_id, app=app))
+
+
+def _user_of(credential: Credential) -> str:
+    return credential.user_id

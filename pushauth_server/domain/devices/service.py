@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.models import AppIdentity
+from pushauth_server.domain.apps.restriction import allows
 from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
@@ -39,23 +41,27 @@ class DeviceService:
         async with self._db.read() as connection:
             return await store.users(connection)
 
-    async def get(self, credential_id: str) -> Credential:
+    async def get(self, credential_id: str, app: AppIdentity | None = None) -> Credential:
+        """The device; another user's device, for an app restricted to some users, is answered
+        like an unknown id."""
         async with self._db.read() as connection:
             credential = await store.get(connection, credential_id)
-        if credential is None:
-            raise errors.CredentialNotFound(
-                f"No device has credential id {credential_id!r}.", credential_id=credential_id
-            )
+        if credential is None or (app is not None and not allows(app.users, credential.user_id)):
+            raise _not_found(credential_id)
         return credential
 
-    async def revoke(self, credential_id: str, *, by: str = "relying_party") -> Credential:
+    async def revoke(
+        self, credential_id: str, *, by: str = "relying_party", app: AppIdentity | None = None
+    ) -> Credential:
+        """Revoke it now; ``app``: the calling application (restricted: its users' devices only,
+        named in the audit row)."""
         batch = self._outbox.batch()
         async with self._db.write() as connection:
             credential = await store.get(connection, credential_id)
-            if credential is None:
-                raise errors.CredentialNotFound(
-                    f"No device has credential id {credential_id!r}.", credential_id=credential_id
-                )
+            if credential is None or (
+                app is not None and not allows(app.users, credential.user_id)
+            ):
+                raise _not_found(credential_id)
             if not await store.revoke(connection, credential_id, now_ms()):
                 raise errors.CredentialAlreadyRevoked(
                     f"Device {credential_id!r} is already revoked.", credential_id=credential_id
@@ -76,7 +82,11 @@ class DeviceService:
                     event=AuditEvent.DEVICE_REVOKED,
                     user_id=revoked.user_id,
                     credential_id=credential_id,
-                    detail={"name": revoked.name, "by": by},
+                    detail={
+                        "name": revoked.name,
+                        "by": by,
+                        **({"app_id": app.app_id, "app": app.name} if app else {}),
+                    },
                 ),
             )
         batch.done()
@@ -85,3 +95,9 @@ class DeviceService:
             RevokedEvent(credential_id=credential_id), user_channel(revoked.user_id)
         )
         return revoked
+
+
+def _not_found(credential_id: str) -> errors.CredentialNotFound:
+    return errors.CredentialNotFound(
+        f"No device has credential id {credential_id!r}.", credential_id=credential_id
+    )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from typing import Any
+
+from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
 from pushauth_server.clock import iso
+from pushauth_server.domain.apps.guard import require_user
+from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.enrollment.schemas import (
     EnrollmentTokenIn,
     EnrollmentTokenOut,
@@ -19,12 +24,19 @@ class EnrollmentTokenController(Controller):
     path = "/v1/enrollment-tokens"
     tags = ["relying party"]
     security = [{"ApiKey": []}]
+    opt = {"scope": Scope.ENROLLMENT}
 
     @post("/", summary="Issue a single-use enrollment token for a user")
     async def issue(
-        self, data: JSONBody[EnrollmentTokenIn], services: ServicesDep
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[EnrollmentTokenIn],
+        services: ServicesDep,
     ) -> EnrollmentTokenOut:
-        token, expires = await services.enrollment.issue_token(data.user_id)
+        app = calling_app(request)
+        # A key restricted to deploy-* must not enroll its own device for alice.
+        await require_user(services.audit, app, data.user_id, "issue an enrollment token")
+        token, expires = await services.enrollment.issue_token(data.user_id, app)
         return EnrollmentTokenOut(
             token=token,
             user_id=data.user_id,

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 
 from pushauth_server import errors
 from pushauth_server.clock import new_id, now_ms, sha256_hex
+from pushauth_server.domain.apps.models import OPERATOR, AppIdentity
 from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
@@ -34,7 +35,8 @@ class EnrollmentService:
         self._audit = audit
         self._outbox = outbox
 
-    async def issue_token(self, user_id: str) -> tuple[str, int]:
+    async def issue_token(self, user_id: str, app: AppIdentity = OPERATOR) -> tuple[str, int]:
+        """A single-use token for ``user_id``, issued by the calling application ``app``."""
         token = "pet_" + secrets.token_urlsafe(32)
         created = now_ms()
         expires = created + round(self._settings.enrollment_token_ttl_seconds * 1000)
@@ -45,6 +47,7 @@ class EnrollmentService:
                     user_id=user_id,
                     created_at_ms=created,
                     expires_at_ms=expires,
+                    app_id=app.app_id,
                 )
             )
             record = await audit_log.append(
@@ -52,7 +55,7 @@ class EnrollmentService:
                 AuditRecord(
                     event=AuditEvent.ENROLLMENT_TOKEN_ISSUED,
                     user_id=user_id,
-                    detail={"expires_at_ms": expires},
+                    detail={"expires_at_ms": expires, "app_id": app.app_id, "app": app.name},
                 ),
             )
         await self._audit.publish([record])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from typing import Any
+
+from litestar import Controller, Request, get, post
 from msgspec import Struct
 
 from pushauth_server.clock import iso, now_ms
+from pushauth_server.domain.apps.guard import require_user
+from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.devices.routes import UserIdParam
 from pushauth_server.domain.limits.policy import LimitState
 from pushauth_server.services import ServicesDep
@@ -39,12 +44,20 @@ class UserStateController(Controller):
     path = "/v1/users/{user_id:str}"
     tags = ["relying party"]
     security = [{"ApiKey": []}]
+    opt = {"scope": Scope.ADMIN}
 
     @get("/state", summary="A user's push sign-in state: locks, limits, failures")
-    async def read(self, user_id: UserIdParam, services: ServicesDep) -> UserStateOut:
+    async def read(
+        self, request: Request[Any, Any, Any], user_id: UserIdParam, services: ServicesDep
+    ) -> UserStateOut:
+        await require_user(services.audit, calling_app(request), user_id, "read a user's state")
         return state_out(await services.limits.state(user_id))
 
     @post("/unlock", status_code=200, summary="Lift a user's lockout (audited)")
-    async def unlock(self, user_id: UserIdParam, services: ServicesDep) -> UserStateOut:
-        _, after = await services.limits.unlock(user_id)
+    async def unlock(
+        self, request: Request[Any, Any, Any], user_id: UserIdParam, services: ServicesDep
+    ) -> UserStateOut:
+        app = calling_app(request)
+        await require_user(services.audit, app, user_id, "unlock a user")
+        _, after = await services.limits.unlock(user_id, by=app)
         return state_out(after)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from pushauth_server import errors
 from pushauth_server.clock import now_ms
+from pushauth_server.domain.apps.models import AppIdentity
 from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
@@ -24,7 +25,9 @@ class LimitService:
         async with self._db.read() as connection:
             return await store.get(connection, user_id)
 
-    async def unlock(self, user_id: str) -> tuple[LimitState, LimitState]:
+    async def unlock(
+        self, user_id: str, by: AppIdentity | None = None
+    ) -> tuple[LimitState, LimitState]:
         """Lift every lock and strike; returns the state before and after. Always audited.
 
         A user id the server has never seen is refused (``user_not_found``): a typo must not
@@ -50,7 +53,11 @@ class LimitService:
             }
             record = await audit_log.append(
                 connection,
-                AuditRecord(event=AuditEvent.USER_UNLOCKED, user_id=user_id, detail={"was": was}),
+                AuditRecord(
+                    event=AuditEvent.USER_UNLOCKED,
+                    user_id=user_id,
+                    detail={"was": was, **({"app_id": by.app_id, "app": by.name} if by else {})},
+                ),
             )
         await self._audit.publish([record])
         return before, replace(after)
