@@ -36,6 +36,13 @@ ROUTES: list[tuple[str, str, str, object]] = [
     ("PATCH", "/v1/apps/operator", "admin", {"display_name": "Operator"}),
     ("POST", "/v1/apps/no-such-app/rotate", "admin", {"grace_seconds": 0}),
     ("POST", "/v1/apps/no-such-app/revoke", "admin", None),
+    ("POST", "/v1/webhooks", "admin", {"url": "https://rp.example/hook", "app": "no-such-app"}),
+    ("GET", "/v1/webhooks", "admin", None),
+    ("DELETE", "/v1/webhooks/we_unknown", "admin", None),
+    ("POST", "/v1/webhooks/we_unknown/test", "admin", None),
+    ("POST", "/v1/webhooks/we_unknown/rotate-secret", "admin", None),
+    ("GET", "/v1/webhooks/deliveries", "admin", None),
+    ("POST", "/v1/webhooks/deliveries/msg_unknown/retry", "admin", None),
 ]
 SCOPES = ("challenges", "enrollment", "admin")
 
@@ -46,6 +53,8 @@ def _template(path: str) -> str:
         ("cr_unknown", "{credential_id}"),
         ("scope-user", "{user_id}"),
         ("no-such-app", "{name}"),
+        ("we_unknown", "{endpoint_id}"),
+        ("msg_unknown", "{delivery_id}"),
         ("operator", "{name}"),
     ):
         path = path.replace(concrete, template)
