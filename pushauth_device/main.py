@@ -135,14 +135,16 @@ def enroll(
         return
     err.print(
         f"[green]Enrolled[/] as [bold]{shown(account.user_id)}[/] on "
-        f"{shown(account.server_url)} (device {shown(account.device_name)}, "
-        f"credential {shown(account.credential_id)})."
+        f"{shown(account.server_url)} through {escape(account.enrolled_through)} "
+        f"(device {shown(account.device_name)}, credential {shown(account.credential_id)})."
     )
 
 
 @app.command()
 def accounts(json_out: Json = False) -> None:
-    """List this device's accounts: user, server, device name, credential id, PIN or not."""
+    """List this device's accounts: user, the server and the application it enrolled through,
+    device name, credential id, PIN or not. The application is a dash for accounts enrolled
+    before servers named it."""
     with console.errors():
         found = State.store.load()
     if json_out:
@@ -152,9 +154,10 @@ def accounts(json_out: Json = False) -> None:
         err.print("No accounts. Enroll one: pushauth-device enroll --server URL --token TOKEN")
         return
     for a in found:
-        fields = (a.user_id, a.server_url, a.device_name, a.credential_id)
         pin = "pin" if a.require_pin else "no-pin"
-        print("\t".join([*(visible(f) for f in fields), pin]))
+        fields = (visible(a.user_id), visible(a.server_url), a.enrolled_through)
+        rest = (visible(a.device_name), visible(a.credential_id))
+        print("\t".join([*fields, *rest, pin]))
 
 
 @app.command()
@@ -163,8 +166,9 @@ def pending(
 ) -> None:
     """List the challenges waiting for an answer, with their context (never the code).
 
-    Each line starts with the challenge id and the account (credential id) it is pending for;
-    the same challenge shows once per account of its user on this device. An account that
+    Each line starts with the challenge id, the application asking (as the server names it)
+    and the account (credential id) it is pending for; the same challenge shows once per
+    account of its user on this device. An account that
     cannot be asked (key missing, server down) is reported on stderr and sets the exit code;
     the others are still listed.
     """

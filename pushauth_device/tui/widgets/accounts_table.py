@@ -80,7 +80,7 @@ class AccountsTable(DataTable[Text]):
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row")
         # Most important first: on a narrow terminal the last columns are the ones cut.
-        self.add_columns("User", "Connection", "Server", "PIN", "Device")
+        self.add_columns("User", "Connection", "Server", "App", "PIN", "Device")
 
     def show(
         self,
@@ -97,6 +97,7 @@ class AccountsTable(DataTable[Text]):
                 Text(visible(account.user_id)),
                 describe_connection(state, now_ms=now_ms),
                 Text(visible(account.server_url)),
+                Text(account.enrolled_through),  # the application it enrolled through
                 Text("yes" if account.require_pin else "no"),
                 Text(visible(account.device_name)),
                 key=account.credential_id,

@@ -38,7 +38,7 @@ from pushauth_server.domain.limits import policy
 from pushauth_server.domain.limits import store as limits_store
 from pushauth_server.events import ResolvedEvent, challenge_event
 from pushauth_server.protocol import (
-    CONTEXT_FIELDS,
+    RELYING_PARTY_FIELDS,
     ChallengeContext,
     ChallengeStatus,
     Decision,
@@ -112,7 +112,7 @@ class ChallengeService:
                 "(PUSHAUTH_ALLOW_PLAIN_APPROVAL)."
             )
         created = now_ms()
-        context: Any = request.context  # a ContextIn: its fields come from CONTEXT_FIELDS
+        context: Any = request.context  # a ContextIn: its fields are RELYING_PARTY_FIELDS
         return Challenge(
             challenge_id=new_id("ch"),
             user_id=request.user_id,
@@ -122,7 +122,10 @@ class ChallengeService:
                 action=request.action,
                 created_at_ms=created,
                 custom=ChallengeContext.custom_items(context.custom),
-                **{spec.name: getattr(context, spec.name) for spec in CONTEXT_FIELDS},
+                # Which application asks, from the server's own records (the checked API key),
+                # never from the body: signed by the device along with the rest.
+                application=app.display_name,
+                **{spec.name: getattr(context, spec.name) for spec in RELYING_PARTY_FIELDS},
             ),
             nonce=new_nonce(),
             verification_code=new_verification_code(settings.verification_code_digits),
@@ -198,7 +201,11 @@ class ChallengeService:
                                 connection, old, replaced_by=challenge.challenge_id, state=state
                             )
                         )
-                created = _record(AuditEvent.CHALLENGE_CREATED, challenge)
+                created = _record(
+                    AuditEvent.CHALLENGE_CREATED,
+                    challenge,
+                    detail={"app": app.name, "app_id": app.app_id},
+                )
                 event_id = await store.add_with_audit(connection, challenge, created.to_row())
                 records.append(replace(created, event_id=event_id))
         await self._audit.publish(records)

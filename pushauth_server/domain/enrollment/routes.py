@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from typing import Any
+
+from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
 from pushauth_server.clock import iso
+from pushauth_server.domain.apps.identity import calling_app
 from pushauth_server.domain.enrollment.schemas import (
     EnrollmentTokenIn,
     EnrollmentTokenOut,
@@ -22,9 +25,12 @@ class EnrollmentTokenController(Controller):
 
     @post("/", summary="Issue a single-use enrollment token for a user")
     async def issue(
-        self, data: JSONBody[EnrollmentTokenIn], services: ServicesDep
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[EnrollmentTokenIn],
+        services: ServicesDep,
     ) -> EnrollmentTokenOut:
-        token, expires = await services.enrollment.issue_token(data.user_id)
+        token, expires = await services.enrollment.issue_token(data.user_id, calling_app(request))
         return EnrollmentTokenOut(
             token=token,
             user_id=data.user_id,
@@ -40,16 +46,19 @@ class RegisterController(Controller):
 
     @post("/", summary="Register a device key with an enrollment token and proof of possession")
     async def register(self, data: JSONBody[RegisterIn], services: ServicesDep) -> RegisterOut:
-        credential = await services.enrollment.register(
+        enrollment = await services.enrollment.register(
             token=data.token,
             public_key=data.public_key,
             device_name=data.device_name,
             signature=data.signature,
         )
+        credential, through = enrollment.credential, enrollment.through
         return RegisterOut(
             credential_id=credential.credential_id,
             user_id=credential.user_id,
             device_name=credential.name,
             origin=services.settings.origin,
             created_at_ms=credential.created_at_ms,
+            app_name=through.name if through else None,
+            app_display_name=through.display_name if through else None,
         )
