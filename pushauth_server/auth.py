@@ -40,7 +40,7 @@ from pushauth_server.protocol import (
     request_target,
     verify,
 )
-from pushauth_server.protocol.legacy import RequestProofV1, RequestProofV2
+from pushauth_server.protocol.legacy import RequestProofV1, RequestProofV2, as_older
 from pushauth_server.protocol.proofs import NONCE_MAX_LENGTH, NONCE_MIN_LENGTH
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -259,7 +259,7 @@ class DeviceAuthenticator:
     ) -> int | None:
         """Only to name the problem: the older version ``proof`` was signed under, if it was
         one. It is refused either way."""
-        v2 = RequestProofV2(**{name: getattr(proof, name) for name in proof.__dataclass_fields__})
+        v2 = as_older(RequestProofV2, proof)
         if verify(public_key=credential.public_key, message=v2, signature=signature):
             return 2
         v1 = RequestProofV1(

@@ -13,16 +13,17 @@ Otherwise the messages are the same: the same fields under an older version byte
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pushauth_server.protocol.context import ChallengeContext
 from pushauth_server.protocol.encoding import FieldValue, canonical_bytes
 from pushauth_server.protocol.messages import ChallengeResponse, EnrollmentProof, RequestProof
 
-LEGACY_VERSIONS = (2, 1)  # newest first
 _ADDED_IN_V3 = frozenset({"application"})
+M = TypeVar("M")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,3 +80,9 @@ def legacy_context_hash(context: ChallengeContext, *, version: int) -> str:
     fields = tuple((name, value) for name, value in context.fields() if name not in _ADDED_IN_V3)
     encoded = canonical_bytes("challenge-context", fields, version=version)
     return hashlib.sha256(encoded).hexdigest()
+
+
+def as_older(older: type[M], message: Any, **changes: Any) -> M:
+    """``message``'s fields (with ``changes``) as the older message class ``older``."""
+    fields = {field.name: getattr(message, field.name) for field in dataclasses.fields(message)}
+    return older(**{**fields, **changes})

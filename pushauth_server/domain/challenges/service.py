@@ -38,8 +38,10 @@ from pushauth_server.domain.limits import policy
 from pushauth_server.domain.limits import store as limits_store
 from pushauth_server.events import ResolvedEvent, challenge_event
 from pushauth_server.protocol import (
+    PROTOCOL_VERSION,
     RELYING_PARTY_FIELDS,
     ChallengeContext,
+    ChallengeResponse,
     ChallengeStatus,
     Decision,
     DenialReason,
@@ -48,6 +50,7 @@ from pushauth_server.protocol import (
     new_verification_code,
     verify,
 )
+from pushauth_server.protocol.legacy import ChallengeResponseV2, as_older, legacy_context_hash
 from pushauth_server.realtime import Notifier, challenge_channel, user_channel
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Connection, Database
@@ -58,6 +61,19 @@ _OUTCOME_EVENTS = {
     ChallengeStatus.EXPIRED: AuditEvent.CHALLENGE_EXPIRED,
     ChallengeStatus.CANCELLED: AuditEvent.CHALLENGE_CANCELLED,
 }
+
+
+def _signed_as_v2(
+    challenge: Challenge, message: ChallengeResponse, public_key: str, signature: str
+) -> bool:
+    """Only to name the problem: whether an answer that failed verification is a valid version 2
+    one (its context hash without the application). It is refused either way."""
+    v2 = as_older(
+        ChallengeResponseV2,
+        message,
+        context_hash=legacy_context_hash(challenge.context, version=2),
+    )
+    return verify(public_key=public_key, message=v2, signature=signature)
 
 
 def _record(event: AuditEvent, challenge: Challenge, **fields: object) -> AuditRecord:
@@ -426,10 +442,15 @@ class ChallengeService:
         # The decision, code and displayed context are all inside the signature: a response
         # altered in transit (approve for deny, another challenge, other context) fails here.
         if not verify(public_key=credential.public_key, message=message, signature=signature):
-            return errors.InvalidSignature(
+            error: errors.PushAuthError = errors.InvalidSignature(
                 "The response signature does not verify for this challenge and device.",
                 challenge_id=challenge_id,
-            ), _record(
+            )
+            if _signed_as_v2(challenge, message, credential.public_key, signature):
+                error = errors.UnsupportedProtocolVersion.signed_under(
+                    2, "challenge responses", PROTOCOL_VERSION
+                )
+            return error, _record(
                 AuditEvent.INVALID_SIGNATURE,
                 challenge,
                 credential_id=credential.credential_id,

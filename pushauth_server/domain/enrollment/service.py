@@ -25,7 +25,7 @@ from pushauth_server.protocol import (
     public_key_rejection,
     verify,
 )
-from pushauth_server.protocol.legacy import EnrollmentProofV2
+from pushauth_server.protocol.legacy import EnrollmentProofV2, as_older
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 from pushauth_server.storage.tables import applications, credentials, enrollment_tokens
@@ -130,7 +130,7 @@ class EnrollmentService:
             await self._audit.record(
                 AuditRecord(event=AuditEvent.INVALID_SIGNATURE, detail={"what": "enrollment proof"})
             )
-            legacy = EnrollmentProofV2(**{n: getattr(proof, n) for n in proof.__dataclass_fields__})
+            legacy = as_older(EnrollmentProofV2, proof)
             if verify(public_key=public_key, message=legacy, signature=signature):
                 # An old device would show requests without the asking application: refused by
                 # name, before it spends the token.
