@@ -45,6 +45,11 @@ class Account:
         return f"{visible(self.user_id)} @ {visible(self.server_url)}"
 
     @property
+    def app_title(self) -> str:
+        """The application's display name alone (or its name), made visible; ``—`` if unknown."""
+        return visible(self.app_display_name or self.app_name or "") or NO_APP
+
+    @property
     def enrolled_through(self) -> str:
         """The application it enrolled through, made visible, for a person: ``—`` if unknown."""
         if not self.app_display_name and not self.app_name:

@@ -14,36 +14,47 @@ from pushauth_device.visible import visible
 from pushauth_server.client import PendingChallenge
 from pushauth_server.protocol import CONTEXT_FIELDS
 
-__all__ = ["ChallengeDetails", "asking", "detail_rows", "summary"]
+__all__ = ["ChallengeDetails", "about", "detail_rows", "request_title", "summary"]
 
 
-def summary(challenge: PendingChallenge) -> str:
-    """One line for the decisions list, as sent: pass it through ``visible`` to show it."""
-    parts = [challenge.shown.get(spec.name, "") for spec in CONTEXT_FIELDS if spec.summary]
+def summary(challenge: PendingChallenge, *, application: bool = True) -> str:
+    """One line for the decisions list, as sent (the asking application first, unless
+    ``application`` is false): pass it through ``visible`` to show it."""
+    parts = [
+        challenge.shown.get(spec.name, "")
+        for spec in CONTEXT_FIELDS
+        if spec.summary and (application or not spec.server_supplied)
+    ]
     return " · ".join(p for p in parts if p) or "—"
 
 
-def asking(challenge: PendingChallenge) -> list[tuple[str, str]]:
-    """The fields the server supplies (the asking application), as sent: always shown, first;
-    a dash when the server named none (a request created before it did)."""
-    return [
-        (spec.label, challenge.shown.get(spec.name, "") or NO_APP)
-        for spec in CONTEXT_FIELDS
-        if spec.server_supplied
-    ]
+def about(challenge: PendingChallenge) -> str:
+    """One line saying which application asks for what, as sent: pass it through ``visible``."""
+    asking = challenge.shown.get("application", "") or NO_APP
+    return f"Request from {asking}: {challenge.action} · {summary(challenge, application=False)}"
+
+
+def request_title(challenge: PendingChallenge) -> Text:
+    """The request's title: which application asks, as the server names it (from its records,
+    never from the relying party) and signed with the rest; first and prominent."""
+    application = challenge.shown.get("application", "")
+    if not application:  # a request created before the server named applications
+        return Text(f"Sign-in request (application: {NO_APP})")
+    title = Text("Sign-in request from ")
+    title.append(visible(application), style="underline")
+    return title
 
 
 def detail_rows(
     account: Account, challenge: PendingChallenge, tz: tzinfo | None
 ) -> list[tuple[str, str]]:
-    """(label, value) pairs, in the order shown: the asking application first, then who and
-    what; empty context fields are left out.
+    """(label, value) pairs, in the order shown, under the title that names the asking
+    application (:func:`request_title`); empty context fields are left out.
 
     Every value (and every custom field's name) is made visible: what a relying party sends is
     shown exactly as sent, escapes and all, never interpreted."""
     c = challenge
-    rows = asking(c)
-    rows += [("User", c.user_id), ("Server", account.server_url), ("Action", c.action)]
+    rows = [("User", c.user_id), ("Server", account.server_url), ("Action", c.action)]
     optional = (
         (spec.label, c.shown.get(spec.name, ""))
         for spec in CONTEXT_FIELDS
@@ -62,16 +73,12 @@ class ChallengeDetails(Static):
     ) -> None:
         super().__init__(id=id)
         self.rows = detail_rows(account, challenge, tz)
-        self.prominent = len(asking(challenge))  # the first rows: which application asks
 
     def on_mount(self) -> None:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        for n, (label, value) in enumerate(self.rows):
+        for label, value in self.rows:
             # Text, not markup: what a relying party sends is shown exactly as sent.
-            style = "bold reverse" if n < self.prominent else ""
-            table.add_row(Text(label), Text(value, style=style, overflow="fold"))
-            if n == self.prominent - 1:
-                table.add_row("", "")  # set apart from who and what
+            table.add_row(Text(label), Text(value, overflow="fold"))
         self.update(table)
