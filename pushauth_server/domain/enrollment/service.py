@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
 from pushauth_server import errors
 from pushauth_server.clock import new_id, now_ms, sha256_hex
@@ -45,6 +45,11 @@ _TOKEN = (
         )
     )
     .where(enrollment_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+_ISSUER_REVOKED = exists().where(
+    applications.c.app_id == enrollment_tokens.c.app_id,
+    applications.c.revoked_at_ms.is_not(None),
 )
 
 
@@ -163,6 +168,7 @@ class EnrollmentService:
                         enrollment_tokens.c.token_hash == token_hash,
                         enrollment_tokens.c.used_at_ms.is_(None),
                         enrollment_tokens.c.expires_at_ms > now,
+                        ~_ISSUER_REVOKED,  # not even if it was revoked a moment ago
                     )
                     .values(used_at_ms=now, credential_id=credential.credential_id)
                 )
