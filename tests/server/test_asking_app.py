@@ -7,14 +7,24 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select, update
 
+from pushauth_server import errors
 from pushauth_server.client import enrollment_proof
 from pushauth_server.clock import now_ms, sha256_hex
-from pushauth_server.domain.apps.models import OPERATOR
+from pushauth_server.domain.apps.models import OPERATOR, AppIdentity, Scope
+from pushauth_server.domain.challenges.schemas import ContextIn, CreateChallengeIn
 from pushauth_server.protocol import context_hash, generate_private_key, sign
 from pushauth_server.storage import tables
 from tests.server.conftest import Device, Harness, assert_error, fresh_user
+from tests.server.test_storage import (  # noqa: F401 - fixtures
+    Stack,
+    database,
+    enroll,
+    respond,
+    stack,
+)
 
 
 async def _audit(harness: Harness, user_id: str) -> list[dict[str, Any]]:
@@ -262,3 +272,28 @@ async def test_a_version_2_answer_is_refused_by_name(harness: Harness, device: D
         {**body, "signature": sign(device.identity.private_key, current)},
     )
     assert answered.status_code == 200, answered.text
+
+
+async def test_the_same_request_from_another_application_signs_another_hash(stack: Stack) -> None:
+    """The application comes from the calling key's record: the same body sent through another
+    application is another context, with another hash, and the device's answer to one does not
+    verify for the other."""
+    gate = AppIdentity(
+        app_id="app_gate", name="gate", display_name="Deploy gate", scopes=frozenset(Scope)
+    )
+    user = fresh_user()
+    device = await enroll(stack.services, user)
+    request = CreateChallengeIn(user_id=user, context=ContextIn(note="deploy prod"))
+    first, _ = await stack.services.challenges.create(request, OPERATOR)
+    await stack.services.challenges.cancel(first.challenge_id)
+    second, _ = await stack.services.challenges.create(request, gate)
+    assert (first.context.application, second.context.application) == ("Operator", "Deploy gate")
+    assert second.app_id == "app_gate"
+    as_first = dataclasses.replace(second.context, application="Operator")
+    assert context_hash(second.context) != context_hash(as_first)
+    assert second.context_hash == context_hash(second.context)
+    # An answer signed over the context under the other name is refused.
+    fooled = dataclasses.replace(second, context=as_first, context_hash=context_hash(as_first))
+    with pytest.raises(errors.InvalidSignature):
+        await respond(stack.services, device, fooled)
+    assert (await respond(stack.services, device, second)).status.value == "approved"
