@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from pushauth_device import choosing, console, keystore, service
-from pushauth_device.accounts import Account, AccountStore, default_home
+from pushauth_device.accounts import NO_APP, Account, AccountStore, default_home
 from pushauth_device.console import err, fail, shown
 from pushauth_device.errors import DeviceError, KeyMissing
 from pushauth_device.exit_codes import EXIT_HELP, ExitCode, exit_code_for
@@ -236,7 +236,7 @@ def approve(
     )
     shown_id = shown(challenge_id)
     if result.status == "approved":
-        err.print(f"[green]Approved[/] {shown_id} as {escape(found.label)}.")
+        err.print(f"[green]Approved[/] {shown_id} {asked_by(challenge)} as {escape(found.label)}.")
         return
     if result.reason == "wrong_code":
         fail(
@@ -269,7 +269,9 @@ def deny(
         )
     )
     label = "Reported as not you and denied" if not_me else "Denied"
-    err.print(f"[yellow]{label}[/] {shown(challenge_id)} ({shown(result.status)}).")
+    err.print(
+        f"[yellow]{label}[/] {shown(challenge_id)} {asked_by(challenge)} ({shown(result.status)})."
+    )
     if not_me:
         err.print(
             f"{shown(challenge.user_id)} is now locked: no sign-in can be approved until an "
@@ -350,6 +352,11 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
         console.run(follow_all())
     except KeyboardInterrupt:
         raise typer.Exit(ExitCode.OK) from None
+
+
+def asked_by(challenge: PendingChallenge) -> str:
+    """Which application asked, for a confirmation line (markup-safe)."""
+    return f"from {shown(challenge.shown.get('application', '')) or NO_APP}"
 
 
 def run() -> None:
