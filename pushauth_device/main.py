@@ -236,7 +236,7 @@ def approve(
     )
     shown_id = shown(challenge_id)
     if result.status == "approved":
-        err.print(f"[green]Approved[/] {shown_id} {asked_by(challenge)} as {escape(found.label)}.")
+        err.print(f"[green]Approved[/] {shown_id} as {escape(found.label)}, {asked_by(challenge)}.")
         return
     if result.reason == "wrong_code":
         fail(
@@ -270,7 +270,7 @@ def deny(
     )
     label = "Reported as not you and denied" if not_me else "Denied"
     err.print(
-        f"[yellow]{label}[/] {shown(challenge_id)} {asked_by(challenge)} ({shown(result.status)})."
+        f"[yellow]{label}[/] {shown(challenge_id)} ({shown(result.status)}), {asked_by(challenge)}."
     )
     if not_me:
         err.print(
@@ -356,7 +356,7 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
 
 def asked_by(challenge: PendingChallenge) -> str:
     """Which application asked, for a confirmation line (markup-safe)."""
-    return f"from {shown(challenge.shown.get('application', '')) or NO_APP}"
+    return f"asked by {shown(challenge.shown.get('application', '')) or NO_APP}"
 
 
 def run() -> None:
