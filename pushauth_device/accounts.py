@@ -18,6 +18,7 @@ from pushauth_device.errors import AccountAmbiguous, AccountNotFound, AccountsFi
 from pushauth_device.visible import visible
 
 ACCOUNTS_FILE = "accounts.json"
+NO_APP = "—"
 
 
 def default_home() -> Path:
@@ -34,10 +35,29 @@ class Account:
     device_name: str
     created_at_ms: int
     require_pin: bool = False
+    # The application whose token this account enrolled through, as the server named it; None
+    # for accounts enrolled before servers said (shown as a dash).
+    app_name: str | None = None
+    app_display_name: str | None = None
 
     @property
     def label(self) -> str:
         return f"{visible(self.user_id)} @ {visible(self.server_url)}"
+
+    @property
+    def app_title(self) -> str:
+        """The application's display name alone (or its name), made visible; ``—`` if unknown."""
+        return visible(self.app_display_name or self.app_name or "") or NO_APP
+
+    @property
+    def enrolled_through(self) -> str:
+        """The application it enrolled through, made visible, for a person: ``—`` if unknown."""
+        if not self.app_display_name and not self.app_name:
+            return NO_APP
+        name, display = self.app_name or "", self.app_display_name or ""
+        if name and display and name.casefold() != display.casefold():
+            return f"{visible(display)} ({visible(name)})"
+        return visible(display or name)
 
 
 class AccountStore:

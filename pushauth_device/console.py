@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pushauth_device.accounts import Account
+from pushauth_device.accounts import NO_APP, Account
 from pushauth_device.errors import DeviceError
 from pushauth_device.exit_codes import ExitCode, exit_code_for
 from pushauth_device.problems import describe
@@ -77,6 +77,8 @@ def account_json(account: Account) -> dict[str, Any]:
         "device_name": account.device_name,
         "created_at_ms": account.created_at_ms,
         "require_pin": account.require_pin,
+        "app_name": account.app_name,
+        "app_display_name": account.app_display_name,
     }
 
 
@@ -86,16 +88,21 @@ def shown(text: str) -> str:
 
 
 def challenge_line(challenge: PendingChallenge, account: Account) -> str:
-    """One line per challenge and account; every value from the server made visible."""
-    parts = [
-        visible(challenge.challenge_id),
+    """One line per challenge and account, the asking application first after the challenge
+    id (a dash if the server named none); every value from the server made visible."""
+    parts = [visible(challenge.challenge_id)]
+    for spec in CONTEXT_FIELDS:
+        if spec.server_supplied:
+            value = challenge.shown.get(spec.name, "")
+            parts.append(f"{spec.name}={quoted(value) if value else NO_APP}")
+    parts += [
         f"account={visible(account.credential_id)}",
         f"user={visible(challenge.user_id)}",
         f"action={visible(challenge.action)}",
     ]
     for spec in CONTEXT_FIELDS:
         value = challenge.shown.get(spec.name, "")
-        if value:
+        if value and not spec.server_supplied:
             parts.append(f"{spec.name.removeprefix('initiator_')}={quoted(value)}")
     parts.extend(f"{visible(k)}={quoted(v)}" for k, v in sorted(challenge.custom.items()))
     return "  ".join(parts)

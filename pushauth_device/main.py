@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from pushauth_device import choosing, console, keystore, service
-from pushauth_device.accounts import Account, AccountStore, default_home
+from pushauth_device.accounts import NO_APP, Account, AccountStore, default_home
 from pushauth_device.console import err, fail, shown
 from pushauth_device.errors import DeviceError, KeyMissing
 from pushauth_device.exit_codes import EXIT_HELP, ExitCode, exit_code_for
@@ -135,14 +135,16 @@ def enroll(
         return
     err.print(
         f"[green]Enrolled[/] as [bold]{shown(account.user_id)}[/] on "
-        f"{shown(account.server_url)} (device {shown(account.device_name)}, "
-        f"credential {shown(account.credential_id)})."
+        f"{shown(account.server_url)} through {escape(account.enrolled_through)} "
+        f"(device {shown(account.device_name)}, credential {shown(account.credential_id)})."
     )
 
 
 @app.command()
 def accounts(json_out: Json = False) -> None:
-    """List this device's accounts: user, server, device name, credential id, PIN or not."""
+    """List this device's accounts: user, the server and the application it enrolled through,
+    device name, credential id, PIN or not. The application is a dash for accounts enrolled
+    before servers named it."""
     with console.errors():
         found = State.store.load()
     if json_out:
@@ -152,9 +154,10 @@ def accounts(json_out: Json = False) -> None:
         err.print("No accounts. Enroll one: pushauth-device enroll --server URL --token TOKEN")
         return
     for a in found:
-        fields = (a.user_id, a.server_url, a.device_name, a.credential_id)
         pin = "pin" if a.require_pin else "no-pin"
-        print("\t".join([*(visible(f) for f in fields), pin]))
+        fields = (visible(a.user_id), visible(a.server_url), a.enrolled_through)
+        rest = (visible(a.device_name), visible(a.credential_id))
+        print("\t".join([*fields, *rest, pin]))
 
 
 @app.command()
@@ -163,8 +166,9 @@ def pending(
 ) -> None:
     """List the challenges waiting for an answer, with their context (never the code).
 
-    Each line starts with the challenge id and the account (credential id) it is pending for;
-    the same challenge shows once per account of its user on this device. An account that
+    Each line starts with the challenge id, the application asking (as the server names it)
+    and the account (credential id) it is pending for; the same challenge shows once per
+    account of its user on this device. An account that
     cannot be asked (key missing, server down) is reported on stderr and sets the exit code;
     the others are still listed.
     """
@@ -232,7 +236,7 @@ def approve(
     )
     shown_id = shown(challenge_id)
     if result.status == "approved":
-        err.print(f"[green]Approved[/] {shown_id} as {escape(found.label)}.")
+        err.print(f"[green]Approved[/] {shown_id} as {escape(found.label)}, {asked_by(challenge)}.")
         return
     if result.reason == "wrong_code":
         fail(
@@ -265,7 +269,9 @@ def deny(
         )
     )
     label = "Reported as not you and denied" if not_me else "Denied"
-    err.print(f"[yellow]{label}[/] {shown(challenge_id)} ({shown(result.status)}).")
+    err.print(
+        f"[yellow]{label}[/] {shown(challenge_id)} ({shown(result.status)}), {asked_by(challenge)}."
+    )
     if not_me:
         err.print(
             f"{shown(challenge.user_id)} is now locked: no sign-in can be approved until an "
@@ -346,6 +352,11 @@ def watch(account: AccountOpt = None, pin_stdin: PinStdin = False, json_out: Jso
         console.run(follow_all())
     except KeyboardInterrupt:
         raise typer.Exit(ExitCode.OK) from None
+
+
+def asked_by(challenge: PendingChallenge) -> str:
+    """Which application asked, for a confirmation line (markup-safe)."""
+    return f"asked by {shown(challenge.shown.get('application', '')) or NO_APP}"
 
 
 def run() -> None:

@@ -81,6 +81,8 @@ async def enroll(
         device_name=registration.device_name,
         created_at_ms=registration.created_at_ms,
         require_pin=pin is not None,
+        app_name=registration.app_name,
+        app_display_name=registration.app_display_name,
     )
     store.add(account)
     return account

@@ -8,7 +8,7 @@ read), so a rotation or revocation is seen by every process at once. Then the ro
 
 Devices: every call that is not a response carries ``X-PushAuth-Credential``,
 ``X-PushAuth-Timestamp`` (ms), ``X-PushAuth-Nonce`` and ``X-PushAuth-Signature`` over a
-:class:`~pushauth_server.protocol.RequestProof` (protocol v2) bound to the method, the route path
+:class:`~pushauth_server.protocol.RequestProof` (protocol v3) bound to the method, the route path
 with its query string, and the SHA-256 of the body. The timestamp must be within the window, the
 nonce must carry at least 128 bits, and each nonce is accepted once per credential, so a captured
 proof cannot be replayed — not against this endpoint, and not against another — and one device's
@@ -47,7 +47,7 @@ from pushauth_server.protocol import (
     request_target,
     verify,
 )
-from pushauth_server.protocol.legacy import RequestProofV1
+from pushauth_server.protocol.legacy import RequestProofV1, RequestProofV2, as_older
 from pushauth_server.protocol.proofs import NONCE_MAX_LENGTH, NONCE_MIN_LENGTH
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -258,11 +258,10 @@ class DeviceAuthenticator:
             error: errors.PushAuthError = errors.InvalidSignature(
                 "The request proof signature does not verify."
             )
-            if self._is_v1_proof(credential, request, path, proof, signature):
-                error = errors.UnsupportedProtocolVersion(
-                    f"This device signs protocol version 1 request proofs; this server speaks "
-                    f"version {PROTOCOL_VERSION} only. Update the device software.",
-                    supported=[PROTOCOL_VERSION],
+            legacy = self._legacy_version(credential, request, path, proof, signature)
+            if legacy is not None:
+                error = errors.UnsupportedProtocolVersion.signed_under(
+                    legacy, "request proofs", PROTOCOL_VERSION
                 )
             raise await self._reject(AuditEvent.INVALID_SIGNATURE, credential, path, error)
         # Each nonce once per credential: the same proof presented again is a replay.
@@ -291,15 +290,19 @@ class DeviceAuthenticator:
         return credential
 
     @staticmethod
-    def _is_v1_proof(
+    def _legacy_version(
         credential: Credential,
         request: Request[Any, Any, Any],
         path: str,
         proof: RequestProof,
         signature: str,
-    ) -> bool:
-        """Only to name the problem: a v1 proof is refused either way."""
-        legacy = RequestProofV1(
+    ) -> int | None:
+        """Only to name the problem: the older version ``proof`` was signed under, if it was
+        one. It is refused either way."""
+        v2 = as_older(RequestProofV2, proof)
+        if verify(public_key=credential.public_key, message=v2, signature=signature):
+            return 2
+        v1 = RequestProofV1(
             origin=proof.origin,
             method=request.method,
             path=path,
@@ -307,7 +310,9 @@ class DeviceAuthenticator:
             nonce=proof.nonce,
             credential_id=proof.credential_id,
         )
-        return verify(public_key=credential.public_key, message=legacy, signature=signature)
+        return (
+            1 if verify(public_key=credential.public_key, message=v1, signature=signature) else None
+        )
 
 
 def _route_path(request: Request[Any, Any, Any]) -> str:

@@ -87,6 +87,16 @@ class RequestAborted(InvalidRequest):
 class UnsupportedProtocolVersion(InvalidRequest):
     code = "unsupported_protocol_version"
 
+    @classmethod
+    def signed_under(cls, version: int, what: str, current: int) -> UnsupportedProtocolVersion:
+        """The refusal of ``what`` (e.g. "request proofs") a device signed under ``version``."""
+        return cls(
+            f"This device signs {what} under protocol version {version}; this server speaks "
+            f"version {current} only. Update the device software.",
+            version=version,
+            supported=[current],
+        )
+
 
 class WeakPublicKey(InvalidRequest):
     code = "weak_public_key"

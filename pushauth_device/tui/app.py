@@ -41,7 +41,7 @@ from pushauth_device.tui.screens.pin import PinScreen
 from pushauth_device.tui.screens.request import RequestScreen
 from pushauth_device.tui.state import ConnectionKind, ConnectionState, QueuedRequest, RequestQueue
 from pushauth_device.tui.streams import StreamManager
-from pushauth_device.tui.widgets.challenge_details import summary
+from pushauth_device.tui.widgets.challenge_details import about, summary
 from pushauth_server.clock import now_ms
 
 __all__ = ["AuthenticatorApp", "run_app"]
@@ -290,8 +290,7 @@ class AuthenticatorApp(App[None]):
                 self.send(queued, message, pin=pin)
 
         challenge = queued.challenge
-        about = f"The request: {challenge.action} · {summary(challenge)}"
-        screen = PinScreen(prompt, error=error, about=about)
+        screen = PinScreen(prompt, error=error, about=about(challenge))
         self.push_screen(screen, typed)
 
     def send(self, queued: QueuedRequest, message: RequestAnswered, *, pin: str | None) -> None:

@@ -190,10 +190,17 @@ class Registration:
     device_name: str
     origin: str
     created_at_ms: int
+    app_name: str | None = None  # the application whose token it enrolled through, if recorded
+    app_display_name: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Registration:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        required = ("credential_id", "user_id", "device_name", "origin", "created_at_ms")
+        return cls(
+            **{k: data[k] for k in required},
+            app_name=data.get("app_name"),
+            app_display_name=data.get("app_display_name"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -6,6 +6,7 @@ Imports neither Litestar nor SQLAlchemy; the device, the CLI and the server all 
 from pushauth_server.protocol.codes import codes_match, new_verification_code
 from pushauth_server.protocol.context import (
     CONTEXT_FIELDS,
+    RELYING_PARTY_FIELDS,
     ChallengeContext,
     ContextField,
     context_hash,
@@ -48,6 +49,7 @@ __all__ = [
     "CONTEXT_FIELDS",
     "NONCE_PATTERN",
     "PROTOCOL_VERSION",
+    "RELYING_PARTY_FIELDS",
     "ChallengeContext",
     "ChallengeResponse",
     "ChallengeStatus",

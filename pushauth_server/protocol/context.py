@@ -24,10 +24,26 @@ class ContextField:
     max_length: int  # the longest a relying party may send
     summary: bool = False  # part of the one-line summary of a request
     is_ip: bool = False  # an IPv4 or IPv6 address (or empty), not free text
+    # Filled in by the server from its own records; a relying party cannot send it (400).
+    server_supplied: bool = False
 
 
-def _shown(label: str, max_length: int, *, summary: bool = False, is_ip: bool = False) -> Any:
-    spec = ContextField(name="", label=label, max_length=max_length, summary=summary, is_ip=is_ip)
+def _shown(
+    label: str,
+    max_length: int,
+    *,
+    summary: bool = False,
+    is_ip: bool = False,
+    server_supplied: bool = False,
+) -> Any:
+    spec = ContextField(
+        name="",
+        label=label,
+        max_length=max_length,
+        summary=summary,
+        is_ip=is_ip,
+        server_supplied=server_supplied,
+    )
     return field(default="", metadata={"shown": spec})
 
 
@@ -41,6 +57,9 @@ class ChallengeContext:
     user_id: str
     action: str
     created_at_ms: int
+    # Which application asks: its display name from the server's records (protocol v3), never
+    # from the request, so a relying party cannot pose as another application.
+    application: str = _shown("Application", 128, summary=True, server_supplied=True)
     note: str = _shown("Note", 500, summary=True)
     initiator_host: str = _shown("From host", 255, summary=True)
     initiator_ip: str = _shown("IP address", 64, summary=True, is_ip=True)
@@ -73,6 +92,11 @@ CONTEXT_FIELDS: tuple[ContextField, ...] = tuple(
     if "shown" in f.metadata
 )
 """The shown context fields, in the order they are signed and displayed."""
+
+RELYING_PARTY_FIELDS: tuple[ContextField, ...] = tuple(
+    spec for spec in CONTEXT_FIELDS if not spec.server_supplied
+)
+"""The shown context fields a relying party may send (the others the server fills in)."""
 
 
 def context_hash(context: ChallengeContext) -> str:

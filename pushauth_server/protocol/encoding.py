@@ -14,9 +14,10 @@ import struct
 from collections.abc import Iterable
 
 MAGIC = b"pushauth\x00"
-PROTOCOL_VERSION = 2
-"""Version 2 (this one) binds request proofs to the query string and the body; version 1 is
-refused (see :mod:`.legacy`)."""
+PROTOCOL_VERSION = 3
+"""Version 3 (this one) puts the asking application in the signed context; version 2 bound
+request proofs to the query string and the body. Versions 1 and 2 are refused, recognised only to
+say so (see :mod:`.legacy`)."""
 
 FieldValue = str | int | bytes
 
@@ -36,7 +37,8 @@ def _value_bytes(value: FieldValue) -> bytes:
 def canonical_bytes(
     kind: str, fields: Iterable[tuple[str, FieldValue]], *, version: int = PROTOCOL_VERSION
 ) -> bytes:
-    """Encode ``fields`` under the domain label ``kind`` (``version`` only to recognise v1)."""
+    """Encode ``fields`` under the domain label ``kind`` (``version``: only to recognise older
+    messages and to verify receipts signed under them)."""
     label = kind.encode("ascii")
     parts = [MAGIC, bytes([version]), label, b"\x00"]
     for name, value in fields:

@@ -64,11 +64,13 @@ def test_pending_names_the_account_of_each_line(rp: RelyingParty, tmp_path: Path
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == 2  # one per account of the user...
-    assert {line.split()[1] for line in lines} == {  # ...each saying which
+    fields = [line.split("  ") for line in lines]
+    assert {parts[2] for parts in fields} == {  # ...each saying which
         f"account={first.credential_id}",
         f"account={second.credential_id}",
     }
-    assert all(line.startswith(created.challenge_id) for line in lines)
+    # The challenge first, then which application asks, as the server names it.
+    assert all(parts[:2] == [created.challenge_id, "application='Operator'"] for parts in fields)
 
     code, out, _ = device(home, "pending", "--json")
     assert code == 0

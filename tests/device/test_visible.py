@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 from pushauth_device.accounts import Account, AccountStore
 from pushauth_device.console import challenge_line
 from pushauth_device.main import app
-from pushauth_device.tui.widgets.challenge_details import detail_rows
+from pushauth_device.tui.widgets.challenge_details import about, detail_rows, request_title
 from pushauth_device.visible import visible
 from pushauth_server.client import PendingChallenge
 
@@ -48,6 +49,7 @@ CHALLENGE = PendingChallenge(
     user_id="alice",
     action="signIn",
     shown={
+        "application": "Pay\u202eroll\n",
         "note": HOSTILE,
         "initiator_host": "host\u202e.com",
         "initiator_ip": "203.0.113.7",
@@ -77,6 +79,7 @@ def test_request_details_show_every_field_escaped() -> None:
 def test_pending_lines_show_every_field_escaped() -> None:
     line = challenge_line(CHALLENGE, ACCOUNT)
     assert line.isprintable()
+    assert line.split("  ")[1] == "application='Pay\\u202eroll\\n'"  # first, escaped
     assert "\\u202e" in line
     assert "X-Injected" in line
     assert "field\\n=" in line
@@ -89,3 +92,27 @@ def test_accounts_output_escapes_the_device_name(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "d\\u202e" in result.stdout
     assert "\u202e" not in result.stdout
+
+
+def test_the_asking_application_is_shown_escaped() -> None:
+    title = request_title(CHALLENGE).plain
+    assert title == "Sign-in request from Pay\\u202eroll\\n"
+    assert title.isprintable()
+    assert about(CHALLENGE).startswith("Request from Pay\u202eroll\n: signIn")  # visible() later
+    unnamed = dataclasses.replace(CHALLENGE, shown={**CHALLENGE.shown, "application": ""})
+    assert request_title(unnamed).plain == "Sign-in request (application: —)"
+    assert challenge_line(unnamed, ACCOUNT).split("  ")[1] == "application=—"
+
+
+def test_accounts_show_the_application_escaped_and_a_dash_when_unknown(tmp_path: Path) -> None:
+    home = tmp_path / "phone"
+    named = dataclasses.replace(
+        ACCOUNT, credential_id="cr_b", app_name="pay", app_display_name="Pay\u202eroll"
+    )
+    AccountStore(home).add(ACCOUNT)  # enrolled before servers named the application
+    AccountStore(home).add(named)
+    result = CliRunner().invoke(app, ["--home", str(home), "accounts"])
+    assert result.exit_code == 0
+    old, new = result.stdout.splitlines()
+    assert old.split("\t")[2] == "—"
+    assert new.split("\t")[2] == "Pay\\u202eroll (pay)"

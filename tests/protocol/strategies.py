@@ -38,6 +38,7 @@ contexts = st.builds(
     user_id=texts,
     action=texts,
     created_at_ms=ints,
+    application=texts,
     note=texts,
     initiator_host=texts,
     initiator_ip=texts,

@@ -87,3 +87,17 @@ def test_context_hash_is_hex_sha256() -> None:
     assert len(digest) == 64
     assert int(digest, 16) >= 0
     assert digest == digest.lower()
+
+
+def test_the_asking_application_is_inside_the_hash() -> None:
+    """A device shown "Acme VPN" signs a hash that no other application's name gives."""
+    asked = ChallengeContext(user_id="u", action="a", created_at_ms=1, application="Acme VPN")
+    other = dataclasses.replace(asked, application="Payroll")
+    unnamed = dataclasses.replace(asked, application="")
+    assert len({context_hash(asked), context_hash(other), context_hash(unnamed)}) == 3
+    # Nor can a relying party's note or custom field stand in for it.
+    as_note = dataclasses.replace(unnamed, note="Acme VPN")
+    as_custom = dataclasses.replace(unnamed, custom=(("application", "Acme VPN"),))
+    assert context_hash(asked) not in {context_hash(as_note), context_hash(as_custom)}
+    signature = sign(KEY, _response(asked))
+    assert not verify(public_key=PUBLIC_KEY, message=_response(other), signature=signature)

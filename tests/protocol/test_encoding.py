@@ -18,7 +18,7 @@ kinds = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20)
 
 def reference_encoding(kind: str, fields: list[tuple[str, FieldValue]]) -> bytes:
     """An independent encoder written from the module docstring, to check the real one."""
-    out = b"pushauth\x00" + b"\x02" + kind.encode("ascii") + b"\x00"
+    out = b"pushauth\x00" + b"\x03" + kind.encode("ascii") + b"\x00"
     for name, value in fields:
         raw = (
             str(value).encode()
@@ -56,7 +56,7 @@ def test_different_fields_never_encode_the_same(
 ) -> None:
     def normal(fields: list[tuple[str, FieldValue]]) -> list[tuple[str, bytes]]:
         return [
-            (n, reference_encoding("k", [(n, v)])[len(b"pushauth\x00\x02k\x00") :])
+            (n, reference_encoding("k", [(n, v)])[len(b"pushauth\x00\x03k\x00") :])
             for n, v in fields
         ]
 

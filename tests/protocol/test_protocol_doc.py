@@ -31,9 +31,10 @@ from pushauth_server.protocol import (
     verify,
 )
 from pushauth_server.protocol.encoding import canonical_bytes
+from pushauth_server.protocol.legacy import legacy_context_hash
 
 DOC = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text("utf-8")
-_VECTOR = re.compile(r"<!-- vector: ([a-z-]+) -->\n```json\n(.*?)\n```", re.S)
+_VECTOR = re.compile(r"<!-- vector: ([a-z0-9-]+) -->\n```json\n(.*?)\n```", re.S)
 VECTORS: dict[str, Any] = {name: json.loads(body) for name, body in _VECTOR.findall(DOC)}
 MESSAGES: dict[str, type[Any]] = {
     "enrollment-proof": EnrollmentProof,
@@ -47,12 +48,35 @@ def _key() -> Any:
 
 
 def test_the_document_has_a_vector_for_every_message_kind() -> None:
-    assert set(VECTORS) == {"key", "challenge-context", "weak-keys", *MESSAGES}
+    assert set(VECTORS) == {
+        "key",
+        "challenge-context",
+        "challenge-context-v2",
+        "weak-keys",
+        *MESSAGES,
+    }
     assert f"# The pushauth protocol, version {PROTOCOL_VERSION}" in DOC
 
 
 def test_the_documented_key_comes_from_the_seed() -> None:
     assert public_key_b64(_key()) == VECTORS["key"]["public_key"]
+
+
+def test_the_documented_version_2_context_hash_for_old_receipts() -> None:
+    vector = VECTORS["challenge-context-v2"]
+    fields = dict(vector["fields"])
+    assert "application" not in fields
+    fields["custom"] = ChallengeContext.custom_items(fields["custom"])
+    context = ChallengeContext(**fields)
+    encoded = canonical_bytes(
+        "challenge-context", context.fields()[:3] + context.fields()[4:], version=2
+    )
+    assert encoded.hex() == vector["canonical_bytes_hex"]
+    assert legacy_context_hash(context, version=2) == vector["context_hash"]
+    # The documented version 3 context is the same one, asked by an application.
+    named = dict(VECTORS["challenge-context"]["fields"])
+    assert named.pop("application") == "Acme VPN"
+    assert named == vector["fields"]
 
 
 def test_the_documented_context_hash() -> None:

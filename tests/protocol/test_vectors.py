@@ -29,6 +29,12 @@ from pushauth_server.protocol import (
     verify,
 )
 from pushauth_server.protocol.encoding import canonical_bytes
+from pushauth_server.protocol.legacy import (
+    ChallengeResponseV2,
+    EnrollmentProofV2,
+    RequestProofV2,
+    legacy_context_hash,
+)
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors.json").read_text("utf-8"))
 MESSAGE_TYPES: dict[str, type[Any]] = {
@@ -73,7 +79,7 @@ def test_signed_bytes_are_fixed(name: str) -> None:
 def test_signed_bytes_start_with_magic_version_and_kind(name: str) -> None:
     message = _message(name)
     header = b"pushauth\x00" + bytes([PROTOCOL_VERSION]) + message.KIND.encode() + b"\x00"
-    assert PROTOCOL_VERSION == 2
+    assert PROTOCOL_VERSION == 3
     assert signed_bytes(message).startswith(header)
 
 
@@ -107,6 +113,7 @@ def test_context_hash_ignores_the_order_custom_items_were_given_in() -> None:
         user_id=context.user_id,
         action=context.action,
         created_at_ms=context.created_at_ms,
+        application=context.application,
         note=context.note,
         initiator_host=context.initiator_host,
         initiator_ip=context.initiator_ip,
@@ -129,3 +136,45 @@ def test_custom_keys_are_ordered_by_code_point_not_utf16() -> None:
     assert order == sorted(order, key=lambda key: key.encode("utf-8"))
     utf16 = sorted(order, key=lambda key: key.encode("utf-16-be"))
     assert utf16 != order
+
+
+# --- version 2, as it was: receipts signed under it must still verify --------------------------
+
+LEGACY_V2: dict[str, Any] = VECTORS["legacy_v2"]
+V2_TYPES: dict[str, type[Any]] = {
+    "enrollment_proof": EnrollmentProofV2,
+    "request_proof": RequestProofV2,
+    "challenge_response": ChallengeResponseV2,
+}
+
+
+def test_the_application_is_signed_first_among_the_context_fields() -> None:
+    names = [name for name, _ in _context().fields()]
+    assert names[:4] == ["user_id", "action", "created_at_ms", "application"]
+    assert VECTORS["context"]["fields"]["application"] == "Acme VPN"
+
+
+def test_the_version_2_context_hash_is_computed_without_the_application() -> None:
+    fields = dict(LEGACY_V2["context"]["fields"])
+    fields["custom"] = ChallengeContext.custom_items(fields["custom"])
+    v2 = ChallengeContext(**fields)
+    assert legacy_context_hash(v2, version=2) == LEGACY_V2["context"]["context_hash"]
+    # The same context with an application hashes the same under version 2 (it had none) ...
+    named = _context()
+    assert legacy_context_hash(named, version=2) == LEGACY_V2["context"]["context_hash"]
+    # ... and differently under version 3, which signs it.
+    assert context_hash(named) != LEGACY_V2["context"]["context_hash"]
+
+
+@pytest.mark.parametrize("name", sorted(V2_TYPES))
+def test_version_2_messages_keep_their_bytes_and_signatures(name: str) -> None:
+    vector = LEGACY_V2["messages"][name]
+    message = V2_TYPES[name](**vector["fields"])
+    assert signed_bytes(message).hex() == vector["signed_bytes_hex"]
+    assert signed_bytes(message)[9] == 2
+    assert verify(public_key=VECTORS["public_key"], message=message, signature=vector["signature"])
+    # Never valid as version 3: the version byte separates them.
+    current = MESSAGE_TYPES[name](**vector["fields"])
+    assert not verify(
+        public_key=VECTORS["public_key"], message=current, signature=vector["signature"]
+    )

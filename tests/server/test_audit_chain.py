@@ -22,8 +22,9 @@ from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit import origins, verify
 from pushauth_server.domain.audit.chain import Head
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
-from pushauth_server.domain.audit.store import ChallengeResponseV1, check_receipts
+from pushauth_server.domain.audit.store import check_receipts
 from pushauth_server.protocol import ChallengeResponse, generate_private_key, public_key_b64, sign
+from pushauth_server.protocol.legacy import ChallengeResponseV1, legacy_context_hash
 from pushauth_server.storage import Database, tables
 from pushauth_server.storage.audit_chain import CONTENT_FIELDS, link_hash
 from tests.server.conftest import fresh_user
@@ -399,8 +400,9 @@ async def test_concurrent_writers_form_one_unbroken_chain(database: Database) ->
 
 
 async def test_receipts_signed_under_protocol_version_1_still_verify(stack: Stack) -> None:
-    """Devices sign version 2 now; an answer a version-1 device signed (an older database's
-    rows) verifies under the version its receipt carries, and only under that one."""
+    """Devices sign version 3 now; an answer a version-1 device signed (an older database's
+    rows: its context hash without the application, under version byte 1) verifies under the
+    version its receipt carries, and only under that one."""
     user = fresh_user()
     device = await enroll(stack.services, user)
     challenge = await create(stack.services, user)
@@ -412,9 +414,13 @@ async def test_receipts_signed_under_protocol_version_1_still_verify(stack: Stac
         reason="",
         verification_code=challenge.verification_code,
     )
-    v1_signature = sign(device.key, ChallengeResponseV1(**dict(message.fields())))
+    fields = {
+        **dict(message.fields()),
+        "context_hash": legacy_context_hash(answered.context, version=1),
+    }
+    v1_signature = sign(device.key, ChallengeResponseV1(**fields))  # type: ignore[arg-type]
     old = dataclasses.replace(answered, signature=v1_signature)
-    receipt = {**dict(message.fields()), "signature": v1_signature}  # no version recorded: 1
+    receipt = {**fields, "signature": v1_signature}  # no version recorded: 1
     keys = {device.credential.credential_id: device.credential.public_key}
 
     def record(receipt: dict[str, object]) -> AuditRecord:

@@ -12,9 +12,9 @@ from tests.server.conftest import Device, Harness, assert_error
 from tests.server.test_device_auth import PATH, proof_headers, refused
 
 
-async def test_health_says_protocol_version_2(harness: Harness) -> None:
-    assert PROTOCOL_VERSION == 2
-    assert (await harness.client.get("/health")).json()["protocol_version"] == 2
+async def test_health_says_protocol_version_3(harness: Harness) -> None:
+    assert PROTOCOL_VERSION == 3
+    assert (await harness.client.get("/health")).json()["protocol_version"] == 3
 
 
 async def test_the_query_string_is_signed(harness: Harness, device: Device) -> None:

@@ -30,6 +30,7 @@ from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
+from pushauth_server.domain.enrollment.service import Enrollment
 from pushauth_server.protocol import (
     ChallengeResponse,
     ChallengeStatus,
@@ -123,11 +124,11 @@ class Enrolled:
 
 
 async def enroll(services: Services, user_id: str) -> Enrolled:
-    token, _ = await services.enrollment.issue_token(user_id)
+    token, _ = await services.enrollment.issue_token(user_id, OPERATOR)
     key = generate_private_key()
     body = enrollment_proof(key, origin=ORIGIN, token=token, device_name="phone")
-    credential = await services.enrollment.register(**body)
-    return Enrolled(credential=credential, key=key)
+    enrollment = await services.enrollment.register(**body)
+    return Enrolled(credential=enrollment.credential, key=key)
 
 
 async def create(services: Services, user_id: str, **fields: Any) -> Challenge:
@@ -306,10 +307,10 @@ async def test_second_response_is_refused(stack: Stack) -> None:
 async def test_enrollment_token_is_single_use(stack: Stack) -> None:
     services = stack.services
     user = fresh_user()
-    token, _ = await services.enrollment.issue_token(user)
+    token, _ = await services.enrollment.issue_token(user, OPERATOR)
     first = enrollment_proof(generate_private_key(), origin=ORIGIN, token=token, device_name="a")
-    credential = await services.enrollment.register(**first)
-    assert credential.user_id == user
+    enrollment = await services.enrollment.register(**first)
+    assert enrollment.credential.user_id == user
     second = enrollment_proof(generate_private_key(), origin=ORIGIN, token=token, device_name="b")
     with pytest.raises(errors.EnrollmentTokenInvalid):
         await services.enrollment.register(**second)
@@ -319,7 +320,7 @@ async def test_enrollment_token_is_single_use(stack: Stack) -> None:
 async def test_concurrent_registrations_consume_the_token_once(stack: Stack) -> None:
     services = stack.services
     user = fresh_user()
-    token, _ = await services.enrollment.issue_token(user)
+    token, _ = await services.enrollment.issue_token(user, OPERATOR)
     bodies = [
         enrollment_proof(generate_private_key(), origin=ORIGIN, token=token, device_name=f"d{i}")
         for i in range(6)
@@ -327,8 +328,8 @@ async def test_concurrent_registrations_consume_the_token_once(stack: Stack) -> 
     results = await asyncio.gather(
         *(services.enrollment.register(**body) for body in bodies), return_exceptions=True
     )
-    winners = [r for r in results if isinstance(r, Credential)]
-    losers = [r for r in results if not isinstance(r, Credential)]
+    winners = [r for r in results if isinstance(r, Enrollment)]
+    losers = [r for r in results if not isinstance(r, Enrollment)]
     assert len(winners) == 1
     assert all(isinstance(r, errors.EnrollmentTokenInvalid) for r in losers), losers
     assert len(await services.devices.list_for_user(user)) == 1

@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from pushauth_device.tui.formatting import countdown
 from pushauth_device.tui.messages import ChallengeResolved, RequestAnswered
 from pushauth_device.tui.state import QueuedRequest
-from pushauth_device.tui.widgets.challenge_details import ChallengeDetails
+from pushauth_device.tui.widgets.challenge_details import ChallengeDetails, request_title
 from pushauth_device.tui.widgets.code_input import CodeInput
 from pushauth_device.visible import visible
 
@@ -72,7 +72,8 @@ class RequestScreen(Screen[None]):
         challenge = self.request.challenge
         with Vertical(id="request"):
             with Horizontal(id="request-top"):
-                yield Static("Sign-in request", id="request-title")
+                # Which application asks comes first, in the title.
+                yield Static(request_title(challenge), id="request-title")
                 yield Static(waiting_text(self.waiting), id="waiting", markup=False)
                 yield Static(self._countdown_text(), id="countdown")
             with VerticalScroll(id="details-scroll", can_focus=False):

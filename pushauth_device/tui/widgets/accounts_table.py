@@ -80,7 +80,9 @@ class AccountsTable(DataTable[Text]):
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row")
         # Most important first: on a narrow terminal the last columns are the ones cut.
-        self.add_columns("User", "Connection", "Server", "PIN", "Device")
+        # The application it enrolled through before the server: that is how a person tells
+        # their accounts apart; the server's URL is in every request too.
+        self.add_columns("User", "Connection", "App", "Server", "PIN", "Device")
 
     def show(
         self,
@@ -96,6 +98,7 @@ class AccountsTable(DataTable[Text]):
             self.add_row(
                 Text(visible(account.user_id)),
                 describe_connection(state, now_ms=now_ms),
+                Text(account.app_title),
                 Text(visible(account.server_url)),
                 Text("yes" if account.require_pin else "no"),
                 Text(visible(account.device_name)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from pushauth_server.protocol import (
     judge_response,
     verify,
 )
+from pushauth_server.protocol.legacy import RESPONSE_BY_VERSION
 from pushauth_server.storage import Connection
 from pushauth_server.storage.tables import audit_events
 
@@ -68,18 +69,10 @@ _ANSWERED_EVENTS = {
 }
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ChallengeResponseV1(ChallengeResponse):
-    """A challenge response as protocol version 1 signed it: the same fields, version byte 1.
-
-    Devices sign version 2 now; receipts signed before stay verifiable under the version they
-    carry (``protocol_version``; none recorded means 1)."""
-
-    VERSION: ClassVar[int] = 1
-
-
+# Receipts carry the version they were signed under (none recorded means 1): devices sign
+# version 3 now; answers signed before an upgrade stay verifiable under their own version.
 _RESPONSE_BY_VERSION: dict[int, type[ChallengeResponse]] = {
-    1: ChallengeResponseV1,
+    **RESPONSE_BY_VERSION,
     PROTOCOL_VERSION: ChallengeResponse,
 }
 SUPPORTED_RECEIPT_VERSIONS = frozenset(_RESPONSE_BY_VERSION)
@@ -150,13 +143,12 @@ def _signed_receipt(
     key = keys.get(challenge.credential_id or "")
     for origin in origins:
         for version in sorted(_RESPONSE_BY_VERSION, reverse=True):
-            receipt = {**(challenge.receipt(origin) or {}), "protocol_version": version}
-            for candidate in (receipt, _with_context_hash(receipt, challenge, version)):
-                parsed = _message(candidate)
-                if isinstance(parsed, tuple) and key is not None:
-                    message, signature = parsed
-                    if verify(public_key=key, message=message, signature=signature):
-                        return candidate
+            receipt = challenge.receipt(origin, version) or {}
+            parsed = _message(receipt)
+            if isinstance(parsed, tuple) and key is not None:
+                message, signature = parsed
+                if verify(public_key=key, message=message, signature=signature):
+                    return receipt
     return None
 
 

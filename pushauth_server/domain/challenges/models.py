@@ -15,6 +15,7 @@ from pushauth_server.protocol import (
     DenyReason,
     context_hash,
 )
+from pushauth_server.protocol.legacy import legacy_context_hash
 from pushauth_server.storage import tables
 
 _COLUMNS = tuple(column.name for column in tables.challenges.c)
@@ -52,6 +53,10 @@ class Challenge:
         values = {name: getattr(row, name) for name in _COLUMNS}
         context = json.loads(values.pop("context_json"))
         digest = context.pop("hash", "")  # rows written before the hash was stored: computed
+        if "application" not in context:
+            # Stored before protocol 3: its hash is a version-2 one, which no device answers
+            # with any more; answers signed under it are checked by the audit (``receipt``).
+            digest = ""
         values["status"] = ChallengeStatus(values["status"])
         values["number_matching"] = bool(values["number_matching"])
         context["custom"] = tuple((key, value) for key, value in context["custom"])
@@ -67,8 +72,12 @@ class Challenge:
         row["context_json"] = context_json(self.context, self.context_hash)
         return row
 
-    def receipt(self, origin: str) -> dict[str, Any] | None:
-        """The signed response as a self-contained receipt, or None if there is none."""
+    def receipt(self, origin: str, version: int = PROTOCOL_VERSION) -> dict[str, Any] | None:
+        """The signed response as a self-contained receipt, or None if there is none.
+
+        ``version``: the protocol version it is taken to be signed under (older versions hashed
+        the context differently: :func:`~pushauth_server.protocol.legacy.legacy_context_hash`).
+        """
         if self.signature is None or self.credential_id is None or self.decision is None:
             return None
         message = self.response_message(
@@ -78,12 +87,11 @@ class Challenge:
             reason="not_me" if self.response_reason == "not_me" else "",
             verification_code=self.response_code or "",
         )
+        fields = dict(message.fields())
+        if version != PROTOCOL_VERSION:
+            fields["context_hash"] = legacy_context_hash(self.context, version=version)
         # The origin is among the fields; the protocol version says how they were encoded.
-        return {
-            **dict(message.fields()),
-            "signature": self.signature,
-            "protocol_version": PROTOCOL_VERSION,
-        }
+        return {**fields, "signature": self.signature, "protocol_version": version}
 
     def response_message(
         self,

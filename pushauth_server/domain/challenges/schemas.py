@@ -14,7 +14,7 @@ from msgspec import Meta, Struct
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.challenges.models import Challenge
-from pushauth_server.protocol.context import CONTEXT_FIELDS, ContextField
+from pushauth_server.protocol.context import CONTEXT_FIELDS, RELYING_PARTY_FIELDS, ContextField
 from pushauth_server.protocol.identifiers import (
     USER_ID_FORMAT,
     USER_ID_MAX_LENGTH,
@@ -73,7 +73,7 @@ def check_text(field: str, value: str) -> None:
 class _ContextInChecks(Struct, forbid_unknown_fields=True, kw_only=True):
     def __post_init__(self) -> None:
         # Everything here is shown to the user who decides: no text that disguises itself.
-        for spec in CONTEXT_FIELDS:
+        for spec in RELYING_PARTY_FIELDS:
             value = getattr(self, spec.name)
             check_text(f"context.{spec.name}", value)
             if spec.is_ip and value:
@@ -95,11 +95,13 @@ def _shown_in(spec: ContextField) -> Any:
 
 
 # The context a relying party sends: every field of protocol.CONTEXT_FIELDS (defined once, on
-# ChallengeContext), then ``custom``.
+# ChallengeContext) except those the server supplies, then ``custom``. Unknown fields are refused,
+# so a relying party that sends ``application`` gets a 400: it cannot choose or spoof which
+# application the device names.
 ContextIn = msgspec.defstruct(
     "ContextIn",
     [
-        *((spec.name, _shown_in(spec), "") for spec in CONTEXT_FIELDS),
+        *((spec.name, _shown_in(spec), "") for spec in RELYING_PARTY_FIELDS),
         (
             "custom",
             Annotated[dict[CustomKey, CustomValue], Meta(max_length=16)],

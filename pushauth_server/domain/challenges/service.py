@@ -44,8 +44,10 @@ from pushauth_server.domain.webhooks.events import WebhookEvent
 from pushauth_server.domain.webhooks.outbox import Outbox, OutboxBatch
 from pushauth_server.events import ResolvedEvent, challenge_event
 from pushauth_server.protocol import (
-    CONTEXT_FIELDS,
+    PROTOCOL_VERSION,
+    RELYING_PARTY_FIELDS,
     ChallengeContext,
+    ChallengeResponse,
     ChallengeStatus,
     Decision,
     DenialReason,
@@ -54,6 +56,7 @@ from pushauth_server.protocol import (
     new_verification_code,
     verify,
 )
+from pushauth_server.protocol.legacy import ChallengeResponseV2, as_older, legacy_context_hash
 from pushauth_server.realtime import Notifier, challenge_channel, user_channel
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Connection, Database
@@ -64,6 +67,19 @@ _OUTCOME_EVENTS = {
     ChallengeStatus.EXPIRED: AuditEvent.CHALLENGE_EXPIRED,
     ChallengeStatus.CANCELLED: AuditEvent.CHALLENGE_CANCELLED,
 }
+
+
+def _signed_as_v2(
+    challenge: Challenge, message: ChallengeResponse, public_key: str, signature: str
+) -> bool:
+    """Only to name the problem: whether an answer that failed verification is a valid version 2
+    one (its context hash without the application). It is refused either way."""
+    v2 = as_older(
+        ChallengeResponseV2,
+        message,
+        context_hash=legacy_context_hash(challenge.context, version=2),
+    )
+    return verify(public_key=public_key, message=v2, signature=signature)
 
 
 def _record(event: AuditEvent, challenge: Challenge, **fields: object) -> AuditRecord:
@@ -124,7 +140,7 @@ class ChallengeService:
                 "(PUSHAUTH_ALLOW_PLAIN_APPROVAL)."
             )
         created = now_ms()
-        context: Any = request.context  # a ContextIn: its fields come from CONTEXT_FIELDS
+        context: Any = request.context  # a ContextIn: its fields are RELYING_PARTY_FIELDS
         return Challenge(
             challenge_id=new_id("ch"),
             user_id=request.user_id,
@@ -134,7 +150,10 @@ class ChallengeService:
                 action=request.action,
                 created_at_ms=created,
                 custom=ChallengeContext.custom_items(context.custom),
-                **{spec.name: getattr(context, spec.name) for spec in CONTEXT_FIELDS},
+                # Which application asks, from the server's own records (the checked API key),
+                # never from the body: signed by the device along with the rest.
+                application=app.display_name,
+                **{spec.name: getattr(context, spec.name) for spec in RELYING_PARTY_FIELDS},
             ),
             nonce=new_nonce(),
             verification_code=new_verification_code(settings.verification_code_digits),
@@ -216,7 +235,11 @@ class ChallengeService:
                                 by=app,
                             )
                         )
-                created = _record(AuditEvent.CHALLENGE_CREATED, challenge)
+                created = _record(
+                    AuditEvent.CHALLENGE_CREATED,
+                    challenge,
+                    detail={"app": app.name, "app_id": app.app_id},
+                )
                 event_id = await store.add_with_audit(connection, challenge, created.to_row())
                 records.append(replace(created, event_id=event_id))
         batch.done()
@@ -474,10 +497,15 @@ class ChallengeService:
         # The decision, code and displayed context are all inside the signature: a response
         # altered in transit (approve for deny, another challenge, other context) fails here.
         if not verify(public_key=credential.public_key, message=message, signature=signature):
-            return errors.InvalidSignature(
+            error: errors.PushAuthError = errors.InvalidSignature(
                 "The response signature does not verify for this challenge and device.",
                 challenge_id=challenge_id,
-            ), _record(
+            )
+            if _signed_as_v2(challenge, message, credential.public_key, signature):
+                error = errors.UnsupportedProtocolVersion.signed_under(
+                    2, "challenge responses", PROTOCOL_VERSION
+                )
+            return error, _record(
                 AuditEvent.INVALID_SIGNATURE,
                 challenge,
                 credential_id=credential.credential_id,

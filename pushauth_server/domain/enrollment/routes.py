@@ -52,16 +52,19 @@ class RegisterController(Controller):
 
     @post("/", summary="Register a device key with an enrollment token and proof of possession")
     async def register(self, data: JSONBody[RegisterIn], services: ServicesDep) -> RegisterOut:
-        credential = await services.enrollment.register(
+        enrollment = await services.enrollment.register(
             token=data.token,
             public_key=data.public_key,
             device_name=data.device_name,
             signature=data.signature,
         )
+        credential, through = enrollment.credential, enrollment.through
         return RegisterOut(
             credential_id=credential.credential_id,
             user_id=credential.user_id,
             device_name=credential.name,
             origin=services.settings.origin,
             created_at_ms=credential.created_at_ms,
+            app_name=through.name if through else None,
+            app_display_name=through.display_name if through else None,
         )

@@ -64,5 +64,8 @@ class RegisterOut(Struct, kw_only=True):
     credential_id: str
     user_id: str
     device_name: str
-    origin: str
+    origin: str  # the server's origin, which the device signs into every message
     created_at_ms: int
+    # The application whose token this device enrolled through (null: the token records none).
+    app_name: str | None
+    app_display_name: str | None

@@ -7,7 +7,7 @@ from pushauth_device.accounts import Account, AccountStore
 from pushauth_device.tui.app import AuthenticatorApp
 from pushauth_device.tui.screens.home import HomeScreen, banner
 from pushauth_device.tui.state import ConnectionState
-from pushauth_device.tui.widgets.accounts_table import problem_lines
+from pushauth_device.tui.widgets.accounts_table import AccountsTable, problem_lines
 from tests.device.conftest import RelyingParty, fresh_user, wait_until
 from tests.device.tui.helpers import wait_connected
 
@@ -68,6 +68,13 @@ async def test_an_account_enrolled_by_the_command_appears_in_the_running_app(
     async with app.run_test(size=(110, 40)) as pilot:
         await wait_connected(pilot, app)
         assert isinstance(app.screen, HomeScreen)
+        # The application it enrolled through, as the server named it at registration.
+        table = app.home.query_one(AccountsTable)
+        assert [cell.plain for cell in table.get_row_at(0)][:3] == [
+            first,
+            "● connected",
+            "Operator",
+        ]
         # What `pushauth-device enroll` does in another process: write the accounts file.
         added = await rp.enroll(AccountStore(store.home), fresh_user("later"))
         await wait_until(pilot, lambda: app.account(added.credential_id) is not None, "reload")

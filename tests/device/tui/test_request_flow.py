@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from textual.widgets import Button
+from textual.widgets import Button, Static
 
 from pushauth_device.accounts import AccountStore
 from pushauth_device.tui.app import AuthenticatorApp
@@ -48,6 +48,9 @@ async def test_typed_number_and_enter_approve(rp: RelyingParty, store: AccountSt
         await wait_for_request(pilot, app, created.challenge_id)
         screen = app.screen
         assert isinstance(screen, RequestScreen)
+        # Which application asks, first: the server's name for it, signed with the rest.
+        title = screen.query_one("#request-title", Static).render()
+        assert str(title) == "Sign-in request from Operator"
         shown = " ".join(value for _, value in screen.query_one(ChallengeDetails).rows)
         for text in (user, "signIn", "VPN login", "vpn.example.com", "203.0.113.7", "OPS-42"):
             assert text in shown

@@ -32,6 +32,8 @@ ALICE = Account(
     origin="https://auth.example.com",
     device_name="alice-laptop",
     created_at_ms=NOW - 86_400_000,
+    app_name="intranet",
+    app_display_name="Acme Intranet",
 )
 BOB = Account(
     credential_id="cr_bob",
@@ -41,8 +43,10 @@ BOB = Account(
     device_name="alice-laptop",
     created_at_ms=NOW - 86_400_000,
     require_pin=True,
+    app_name="operator",
+    app_display_name="Operator",
 )
-OPS = Account(
+OPS = Account(  # enrolled before servers named the application: a dash
     credential_id="cr_ops",
     user_id="ops",
     server_url="http://10.0.0.5:8300",
@@ -67,7 +71,7 @@ DECISIONS = [
         user_id="alice",
         server_url=ALICE.server_url,
         action="signIn",
-        context="VPN login · vpn.example.com · 203.0.113.7",
+        context="Acme VPN · VPN login · vpn.example.com · 203.0.113.7",
     ),
     DecisionRecord(
         at_ms=NOW - 3_600_000,
@@ -91,6 +95,7 @@ CHALLENGE = PendingChallenge(
     user_id="alice",
     action="signIn",
     shown={
+        "application": "Acme VPN",
         "note": "Sign in to the VPN",
         "initiator_host": "vpn.example.com",
         "initiator_ip": "203.0.113.7",
@@ -132,6 +137,7 @@ HOSTILE = PendingChallenge(
     user_id="alice",
     action="signIn",
     shown={
+        "application": "Acme Corporation single sign-on for payroll\u202eRH dna\u200b",
         "note": "Routine check\nApproved by IT: yes",
         "initiator_host": "login.example\u202emoc.live",
         "initiator_ip": "198.51.100.23",
