@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import Litestar, Router, get
 from litestar.connection import ASGIConnection
@@ -32,6 +33,10 @@ from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
+from pushauth_server.observability.metrics import Metrics
+from pushauth_server.observability.metrics_route import metrics_route
+from pushauth_server.observability.readiness import RedisProbe, ready_route
+from pushauth_server.observability.request_log import RequestLog
 from pushauth_server.openapi import PushAuthJsonRenderPlugin
 from pushauth_server.protocol import PROTOCOL_VERSION
 from pushauth_server.realtime import Notifier, backend_for
@@ -88,15 +93,21 @@ async def _flush_failures(services: Services) -> None:
         logger.exception("could not write the last aggregated audit rows")
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, prepare_schema: bool = True) -> Litestar:
+    """The app for ``settings``. ``prepare_schema=False``: the schema was prepared (created,
+    checked) before, once for every worker, by ``pushauth serve --workers N``'s parent."""
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
     api_key = settings.api_key.get_secret_value()
     # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
-    settings = settings.model_copy(update={"api_key": None})
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    settings = settings.model_copy(update={"api_key": None, "metrics_token": None})
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
     notifier = Notifier(backend_for(settings))
-    services = Services.build(settings, database, notifier)
+    metrics = Metrics()
+    metrics.watch_pool(database.sync_engines)
+    services = Services.build(settings, database, notifier, metrics=metrics)
+    redis_probe = RedisProbe(settings.redis_url) if settings.channels_backend == "redis" else None
     api_key_check = ApiKeyCheck(api_key, services.audit)
     del api_key
 
@@ -112,11 +123,13 @@ def create_app(settings: Settings) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        try:
-            fresh = await database.create_schema()
-        except AuditTriggersMissing as exc:  # refuse to start, and say why first, in one line
-            logger.critical("%s", exc)
-            raise
+        fresh = False
+        if prepare_schema:
+            try:
+                fresh = await database.create_schema()
+            except AuditTriggersMissing as exc:  # refuse to start, and say why first, in one line
+                logger.critical("%s", exc)
+                raise
         await notifier.start()
         await audit_origins.register(database, settings.origin)
         nonces = services.device_auth.nonces
@@ -138,8 +151,11 @@ def create_app(settings: Settings) -> Litestar:
                 except Exception:  # the next start then treats this stop as a crash
                     logger.exception("could not keep the request nonces across the restart")
             await nonces.close()
+            if redis_probe is not None:
+                await redis_probe.close()
             await notifier.stop()
             await database.dispose()
+            metrics.close()
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
     async def health() -> Health:
@@ -168,8 +184,13 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[RegisterController, DeviceChallengeController, DeviceSelfController],
     )
 
-    return Litestar(
-        route_handlers=[health, relying_party, device],
+    route_handlers: list[Any] = [health, ready_route(services, redis_probe), relying_party, device]
+    if metrics_token:
+        route_handlers.append(metrics_route(metrics, metrics_token))
+    del metrics_token
+
+    app = Litestar(
+        route_handlers=route_handlers,
         lifespan=[lifespan],
         middleware=[noise.middleware(services.audit.limiter)],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
@@ -200,3 +221,6 @@ def create_app(settings: Settings) -> Litestar:
         ),
         signature_namespace={"Services": Services},
     )
+    # Outside routing, so that unknown routes and early refusals are logged and counted too.
+    app.asgi_handler = RequestLog(app.asgi_handler, metrics)
+    return app

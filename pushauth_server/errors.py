@@ -13,7 +13,8 @@
     │   ├── StaleProof                    stale_proof
     │   ├── ReplayedProof                 replayed_proof
     │   ├── UnknownCredential             unknown_credential
-    │   └── EnrollmentTokenInvalid        enrollment_token_invalid
+    │   ├── EnrollmentTokenInvalid        enrollment_token_invalid
+    │   └── InvalidMetricsToken           invalid_metrics_token
     ├── Forbidden (403)
     │   ├── CredentialRevoked             credential_revoked
     │   ├── WrongAccount                  wrong_account
@@ -36,7 +37,8 @@
     ├── HeadersTooLarge (431)             headers_too_large  (sent by the connection guard)
     ├── RateLimited (429)                 rate_limited
     ├── InternalError (500)               internal_error   (never raised on purpose)
-    └── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
+    ├── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
+    └── NotReady (503)                    not_ready        (GET /ready: a dependency is away)
 
 Services raise these; :mod:`pushauth_server.http_errors` turns them into responses.
 """
@@ -108,6 +110,10 @@ class UnknownCredential(Unauthenticated):
 
 class EnrollmentTokenInvalid(Unauthenticated):
     code = "enrollment_token_invalid"
+
+
+class InvalidMetricsToken(Unauthenticated):
+    code = "invalid_metrics_token"
 
 
 class Forbidden(PushAuthError):
@@ -216,6 +222,11 @@ class ServerBusy(PushAuthError):
     code = "server_busy"
 
 
+class NotReady(PushAuthError):
+    status_code = 503
+    code = "not_ready"
+
+
 __all__ = [
     "ChallengeNotFound",
     "ChallengeNotPending",
@@ -228,12 +239,14 @@ __all__ = [
     "HeadersTooLarge",
     "InternalError",
     "InvalidApiKey",
+    "InvalidMetricsToken",
     "InvalidRequest",
     "InvalidSignature",
     "InvalidTimeout",
     "MethodNotAllowed",
     "NoEnrolledDevice",
     "NotFound",
+    "NotReady",
     "NumberMatchingRequired",
     "PayloadTooLarge",
     "PendingChallengeExists",

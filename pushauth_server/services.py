@@ -13,6 +13,7 @@ from pushauth_server.domain.devices.service import DeviceService
 from pushauth_server.domain.enrollment.service import EnrollmentService
 from pushauth_server.domain.limits.service import LimitService
 from pushauth_server.nonces import NonceStore, nonce_store
+from pushauth_server.observability.metrics import Metrics
 from pushauth_server.realtime import Notifier
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -29,6 +30,7 @@ class Services:
     enrollment: EnrollmentService
     device_auth: DeviceAuthenticator
     limits: LimitService
+    metrics: Metrics
 
     @classmethod
     def build(
@@ -37,7 +39,9 @@ class Services:
         database: Database,
         notifier: Notifier,
         nonces: NonceStore | None = None,
+        metrics: Metrics | None = None,
     ) -> Services:
+        metrics = metrics or Metrics()
         audit = AuditLog(
             database,
             notifier,
@@ -51,11 +55,12 @@ class Services:
             database=database,
             notifier=notifier,
             audit=audit,
-            challenges=ChallengeService(database, settings, notifier, audit),
+            challenges=ChallengeService(database, settings, notifier, audit, metrics=metrics),
             devices=DeviceService(database, notifier, audit),
             enrollment=EnrollmentService(database, settings, audit),
             device_auth=DeviceAuthenticator(database, settings, audit, nonces),
             limits=LimitService(database, audit),
+            metrics=metrics,
         )
 
 

@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted.")
 
+    # Operating it (pushauth_server/observability; docs/operations.md).
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines as text (key=value) or json (one object per line); "
+        "`pushauth serve --log-format` sets it too.",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Serves GET /metrics (Prometheus) to requests with "
+        "'Authorization: Bearer <this token>'. Unset (the default): no /metrics at all.",
+    )
+
     # Connections (pushauth_server/connections.py; docs/operations.md, "Connections").
     max_connections: int = Field(
         1000,

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 
 from pushauth_server.domain.audit.noise import Aggregator, ClientLimiter, client_address
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
+from pushauth_server.observability.logs import security_event
 from pushauth_server.realtime import Notifier
 from pushauth_server.storage import Connection, Database
 from pushauth_server.storage.audit_chain import SQLITE_INSERT
@@ -22,6 +23,32 @@ from pushauth_server.storage.tables import audit_events
 
 AUDIT_CHANNEL = "audit"
 logger = logging.getLogger("pushauth.audit")
+
+
+# Written to the log (pushauth.security) as well as the trail: every refused request (record()),
+# and these outcomes of a committed transaction.
+SECURITY_EVENTS = frozenset(
+    {
+        AuditEvent.CHALLENGE_NOT_ME,
+        AuditEvent.CHALLENGE_REFUSED,
+        AuditEvent.USER_LOCKED,
+        AuditEvent.USER_UNLOCKED,
+        AuditEvent.DEVICE_REVOKED,
+        AuditEvent.FAILURES_SUPPRESSED,
+        AuditEvent.AUDIT_ROWS_LOST,
+    }
+)
+
+
+def _log(record: AuditRecord, client: str | None = None) -> None:
+    security_event(
+        record.event,
+        client=client,
+        user_id=record.user_id,
+        credential_id=record.credential_id,
+        challenge_id=record.challenge_id,
+        detail=record.detail,
+    )
 
 
 _INSERT = insert(audit_events).returning(audit_events.c.event_id)  # PostgreSQL: a trigger links
@@ -55,12 +82,15 @@ class AuditLog:
 
     async def publish(self, records: list[AuditRecord]) -> None:
         for record in records:
+            if record.event in SECURITY_EVENTS:
+                _log(record)
             await self._notifier.publish_bytes(_encoder.encode(record.to_out()), AUDIT_CHANNEL)
 
     async def record(self, record: AuditRecord) -> None:
         """A rejected request: counted against its client address, and written as
         :mod:`.noise` allows (the first of a kind at once, repeats folded into a count)."""
         address = client_address.get()
+        _log(record, address)
         if address is not None:
             self.limiter.fail(address)
         await self.failures.failed(record, address)

@@ -37,6 +37,7 @@ from pushauth_server.domain.devices.models import Credential
 from pushauth_server.domain.limits import policy
 from pushauth_server.domain.limits import store as limits_store
 from pushauth_server.events import ResolvedEvent, challenge_event
+from pushauth_server.observability.metrics import Metrics
 from pushauth_server.protocol import (
     CONTEXT_FIELDS,
     ChallengeContext,
@@ -88,12 +89,19 @@ def _ignoring_window(state: policy.LimitState) -> policy.LimitState:
 
 class ChallengeService:
     def __init__(
-        self, database: Database, settings: Settings, notifier: Notifier, audit: AuditLog
+        self,
+        database: Database,
+        settings: Settings,
+        notifier: Notifier,
+        audit: AuditLog,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = database
         self._settings = settings
         self._notifier = notifier
         self._audit = audit
+        self._metrics = metrics or Metrics()
 
     # --- create ---------------------------------------------------------------------------------
 
@@ -203,7 +211,9 @@ class ChallengeService:
                 records.append(replace(created, event_id=event_id))
         await self._audit.publish(records)
         if refusal is not None:
+            self._metrics.challenge_refused(refusal.error.code)
             raise refusal.error
+        self._metrics.challenge_created()
         for resolution in replaced:
             await self._announce(resolution)
         await self._notifier.publish(
@@ -536,6 +546,12 @@ class ChallengeService:
     async def _announce(self, resolution: Resolution) -> None:
         """Publish a settled challenge: the relying party's whole view, and the devices' news."""
         challenge = resolution.challenge
+        resolved_at_ms = challenge.resolved_at_ms or now_ms()
+        self._metrics.challenge_settled(
+            challenge.status.value,
+            challenge.reason,
+            (resolved_at_ms - challenge.created_at_ms) / 1000,
+        )
         await self._notifier.publish(
             challenge_out(challenge, device_name=resolution.device_name),
             challenge_channel(challenge.challenge_id),
