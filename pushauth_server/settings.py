@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None,
         description="Serves GET /metrics (Prometheus) to requests with "
-        "'Authorization: Bearer <this token>'. Unset (the default): no /metrics at all.",
+        "'Authorization: Bearer <this token>' (22 characters or more). Unset (the default): "
+        "no /metrics at all.",
     )
 
     # Connections (pushauth_server/connections.py; docs/operations.md, "Connections").
@@ -165,6 +166,17 @@ class Settings(BaseSettings):
         description="Audit rows that failed requests may write per minute, in all; past it they "
         "are counted in one security.failures_suppressed row.",
     )
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # A guessable token would publish who signs in and when: at least 128 bits' worth.
+        if value is not None and len(value.get_secret_value()) < 22:
+            raise ValueError(
+                "PUSHAUTH_METRICS_TOKEN must be at least 22 characters; make one with: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -14,8 +14,15 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
-from tests.server.conftest import Device, Harness, assert_error, running_harness
+from tests.server.conftest import (
+    Device,
+    Harness,
+    assert_error,
+    make_settings,
+    running_harness,
+)
 
 TOKEN = "mt_" + "t" * 40
 
@@ -53,6 +60,11 @@ async def answer(harness: Harness, device: Device, challenge_id: str, code: str)
 async def test_no_metrics_route_without_a_token(harness: Harness) -> None:
     response = await harness.client.get("/metrics", headers={"Authorization": "Bearer x" * 3})
     assert_error(response, 404, "route_not_found")
+
+
+def test_a_short_metrics_token_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="at least 22 characters"):
+        make_settings(tmp_path, metrics_token="short-token")
 
 
 async def test_metrics_need_the_token(metered: Harness) -> None:
