@@ -25,6 +25,7 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.context import SpawnProcess
@@ -93,7 +94,7 @@ class Supervisor:
         try:
             self._processes = [self._start_one() for _ in range(self._count)]
             if not self._wait_started():
-                return 1
+                return 0 if self._stop.is_set() else 1  # stopped while starting: not a failure
             announce([process.pid for process in self._processes])
             self._supervise()
             return 0
@@ -103,7 +104,16 @@ class Supervisor:
 
     def _wait_started(self) -> bool:
         ready: set[int] = set()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while len(ready) < self._count and not self._stop.is_set():
+            if time.monotonic() > deadline:
+                logger.error(
+                    "%d of %d workers did not start within %g s; stopping",
+                    self._count - len(ready),
+                    self._count,
+                    START_TIMEOUT_SECONDS,
+                )
+                return False
             with contextlib.suppress(Exception):  # queue.Empty: look at the workers again
                 ready.add(self._started.get(timeout=0.2))
                 continue

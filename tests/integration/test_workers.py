@@ -120,3 +120,38 @@ async def test_two_workers_share_streams_and_stop_together(
     assert any(line["pid"] != stream["pid"] for line in _creates(log))
     assert {line["pid"] for line in _requests(log)} == workers
     assert not [line for line in log if "Traceback" in line]
+
+
+def test_a_worker_that_dies_is_replaced_and_sigterm_stops_all(
+    postgres_database: str,
+    redis_server: RedisServer,
+    tmp_path: Path,
+) -> None:
+    settings = {
+        "PUSHAUTH_CHANNELS_BACKEND": "redis",
+        "PUSHAUTH_REDIS_URL": redis_server.url,
+        "PUSHAUTH_SECRET": "workers-" + secrets.token_hex(16),
+    }
+    args = ["--workers", "2", "--log-level", "info", "--log-format", "json"]
+    with running_server(tmp_path, postgres_database, settings, args) as server:
+        assert server.process is not None
+        [ready] = [line for line in server.log if "pushauth ready on" in line]
+        workers = {int(pid) for pid in re.findall(r"\d+", ready.split("pids", 1)[1])}
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        [died] = wait_for_lines(server, f"worker {killed} died", 1)
+        assert json.loads(died)["logger"] == "pushauth.workers"
+        # Its replacement serves: some request is answered by a pid that is neither original.
+        served: set[int] = set()
+        for _ in range(200):  # bounded: the kernel picks the worker of each new connection
+            with httpx.Client(base_url=server.url) as fresh:
+                assert fresh.get("/ready").status_code == 200
+            served = {line["pid"] for line in _requests(list(server.log))}
+            if served - workers:
+                break
+        assert served - workers, "no request reached the replacement worker"
+        server.process.terminate()  # SIGTERM, as systemd stops it
+        assert server.process.wait(30) == 0
+        everyone = (workers | served) - {killed}
+    for pid in everyone:
+        assert not _alive(pid), f"worker {pid} outlived its parent"
