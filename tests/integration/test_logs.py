@@ -89,6 +89,7 @@ async def test_one_line_per_request_and_security_event_and_no_secret(
         async with httpx.AsyncClient(base_url=server.url) as http:
             listed = await http.get("/v1/device/challenges", headers=proof)
             refused = await http.get("/v1/users", headers={"Authorization": f"Bearer {WRONG_KEY}"})
+            wrong_token = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
             scraped = await http.get(
                 "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
             )
@@ -96,6 +97,7 @@ async def test_one_line_per_request_and_security_event_and_no_secret(
         assert listed.status_code == 200
         assert refused.status_code == 401
         assert scraped.status_code == 200
+        assert wrong_token.status_code == 401
         last_id = scraped.headers["x-request-id"]
         await asyncio.to_thread(wait_for_lines, server, last_id, 1)
         log = list(server.log)
@@ -132,5 +134,8 @@ async def test_one_line_per_request_and_security_event_and_no_secret(
     assert len(requests) == len([line for line in lines if line["logger"] == "pushauth.request"])
     # The refused key is a security event line of its own.
     security = [line for line in lines if line["logger"] == "pushauth.security"]
-    assert [line["event"] for line in security] == ["security.invalid_api_key"]
-    assert security[0]["client"] == "127.0.0.1"
+    assert [line["event"] for line in security] == [
+        "security.invalid_api_key",
+        "security.invalid_metrics_token",
+    ]
+    assert {line["client"] for line in security} == {"127.0.0.1"}
