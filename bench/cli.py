@@ -44,6 +44,13 @@ def parser() -> argparse.ArgumentParser:
         help="Server database (default: a fresh SQLite file). E.g. "
         "postgresql+asyncpg://user@127.0.0.1/pushauth_bench",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="Run `pushauth serve --workers N` with Redis channels (needs --database-url "
+        "postgresql+asyncpg://...; 1 gives the like-for-like single process).",
+    )
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for --workers.")
     p.add_argument("--devices", type=_ints, help="Idle stream levels, e.g. 1000,5000,10000,15000.")
     p.add_argument("--concurrency", type=_ints, help="Relying-party levels, e.g. 1,8,32,128.")
     p.add_argument("--flows", type=int, help="Round-trip flows measured one at a time.")
@@ -58,6 +65,9 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
     overrides: dict[str, Any] = {"out_dir": args.out, "plot": not args.no_plot}
     if args.database_url:
         overrides["database_url"] = args.database_url
+    if args.workers:
+        overrides["workers"] = args.workers
+        overrides["redis_url"] = args.redis_url
     if args.devices:
         overrides["device_levels"] = args.devices
     if args.concurrency:
@@ -81,7 +91,8 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def write_outputs(results: dict[str, Any], config: BenchConfig, console: Console) -> list[Path]:
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
-    stem = f"bench-{config.label}-{results['database']}-{stamp}"
+    workers = f"-{config.workers}w" if config.workers else ""
+    stem = f"bench-{config.label}-{results['database']}{workers}-{stamp}"
     written = [write_json(results, config.out_dir / f"{stem}.json")]
     if config.plot:
         try:

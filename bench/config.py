@@ -15,6 +15,10 @@ class BenchConfig:
     """Every knob of a run. :meth:`full` and :meth:`quick` are the two documented presets."""
 
     database_url: str | None = None  # None: a fresh SQLite file in a temporary directory
+    # `pushauth serve --workers N`; None: one process with the memory channels backend. A number
+    # (1 too, for a like-for-like comparison) runs with PUSHAUTH_CHANNELS_BACKEND=redis.
+    workers: int | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
     out_dir: Path = RESULTS_DIR
     # Round trip, one flow at a time.
     round_trip_flows: int = 1_000

@@ -128,7 +128,8 @@ def render(results: dict[str, Any], console: Console) -> None:
     console.print(
         f"[bold]pushauth benchmark[/] ({results['preset']}) {results['date']} on "
         f"{machine['cpu_count']} x {machine['cpu_model']}, Python {machine['python']}, "
-        f"{results['database']}, open files {machine['open_file_limit']['soft']:,}, "
+        f"{results['database']}, {results.get('workers', 1)} worker(s), "
+        f"open files {machine['open_file_limit']['soft']:,}, "
         f"load average {machine['load_average_at_start']} -> {machine['load_average_at_end']}"
     )
     latency = Table(title="Latency (ms)", title_justify="left")

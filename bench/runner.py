@@ -53,9 +53,13 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> dic
         server = ServerProcess(
             workdir=Path(workdir),
             database_url=database_url,
-            env_extra=connection_limits(open_files),
+            env_extra={**connection_limits(open_files), **_workers_env(config)},
+            workers=config.workers or 1,
         )
-        progress(f"starting pushauth serve on {server.url} ({_database_kind(database_url)})")
+        progress(
+            f"starting pushauth serve on {server.url} ({_database_kind(database_url)}, "
+            f"{config.workers or 1} worker(s))"
+        )
         await asyncio.to_thread(server.start)
         try:
             results = await _measure(config, server, open_files, progress)
@@ -76,6 +80,17 @@ def connection_limits(open_files: dict[str, int]) -> dict[str, str]:
     }
 
 
+def _workers_env(config: BenchConfig) -> dict[str, str]:
+    """Redis channels (and nonces) for a run with ``--workers``: what several workers need."""
+    if config.workers is None:
+        return {}
+    return {
+        "PUSHAUTH_CHANNELS_BACKEND": "redis",
+        "PUSHAUTH_REDIS_URL": config.redis_url,
+        "PUSHAUTH_SECRET": "bench-" + secrets.token_urlsafe(24),
+    }
+
+
 def _database_kind(url: str) -> str:
     return url.split(":", 1)[0].split("+", 1)[0]
 
@@ -90,6 +105,8 @@ async def _measure(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "preset": config.label,
         "database": _database_kind(server.database_url),
+        "workers": config.workers or 1,
+        "channels_backend": "redis" if config.workers else "memory",
         "machine": machine_info(open_files),
         "config": {
             "round_trip_flows": config.round_trip_flows,

@@ -2,12 +2,14 @@
 
 The server is started exactly as an operator would start it, with only ``PUSHAUTH_API_KEY`` set
 (nothing else ``PUSHAUTH_`` is inherited), and is ready when it prints its ready line. Memory is
-``VmRSS`` from ``/proc/<pid>/status``; CPU time is ``utime + stime`` from ``/proc/<pid>/stat``.
+``VmRSS`` from ``/proc/<pid>/status``; CPU time is ``utime + stime`` from ``/proc/<pid>/stat``;
+with ``--workers N`` both are summed over the parent and its workers.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import resource
 import secrets
@@ -58,6 +60,23 @@ def _proc_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid``'s children, grandchildren... (``serve --workers N``: the workers)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for child in map(int, children):
+            found += [child, *_descendants(child)]
+    return found
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -70,6 +89,7 @@ class ServerProcess:
     api_key: str = field(default_factory=lambda: "pak_bench-" + secrets.token_urlsafe(30))
     port: int = field(default_factory=free_port)
     env_extra: dict[str, str] = field(default_factory=dict)
+    workers: int = 1  # `pushauth serve --workers N`
     log: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
     process: subprocess.Popen[str] | None = None
     _drain: threading.Thread | None = None
@@ -104,6 +124,8 @@ class ServerProcess:
             self.database_url,
             "--log-level",
             "warning",
+            "--workers",
+            str(self.workers),
         ]
         self.process = process = subprocess.Popen(
             command,
@@ -133,11 +155,20 @@ class ServerProcess:
         if self.process is None or self.process.poll() is not None:
             raise ServerFailed("pushauth serve exited:\n" + "".join(self.log))
 
+    def pids(self) -> list[int]:
+        """The server's processes: the one, or the parent and its workers."""
+        return [self.pid, *_descendants(self.pid)]
+
     def rss_kib(self) -> int:
-        return _proc_rss_kib(self.pid)
+        return sum(_proc_rss_kib(pid) for pid in self.pids())
 
     def cpu_seconds(self) -> float:
-        return _proc_cpu_seconds(self.pid)
+        """CPU time of every server process (a worker that exited is no longer counted)."""
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                total += _proc_cpu_seconds(pid)
+        return total
 
     def stop(self) -> None:
         process, self.process = self.process, None

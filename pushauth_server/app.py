@@ -37,6 +37,10 @@ from pushauth_server.domain.webhooks.worker import WebhookWorker
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
+from pushauth_server.observability.metrics import Metrics
+from pushauth_server.observability.metrics_route import metrics_route
+from pushauth_server.observability.readiness import RedisProbe, ready_route
+from pushauth_server.observability.request_log import RequestLog
 from pushauth_server.openapi import PushAuthJsonRenderPlugin
 from pushauth_server.options_allow import point_options_at_their_routes
 from pushauth_server.protocol import PROTOCOL_VERSION
@@ -125,10 +129,14 @@ def create_app(
         raise MissingApiKey("PUSHAUTH_API_KEY is not set: run `pushauth init` to create one.")
     api_key = settings.api_key.get_secret_value()
     # From here on only the key's hash is kept (in ApiKeyCheck); the app holds no copy of it.
-    settings = settings.model_copy(update={"api_key": None})
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    settings = settings.model_copy(update={"api_key": None, "metrics_token": None})
     database = Database(settings.database_url, lock_timeout=settings.sqlite_lock_timeout_seconds)
     notifier = Notifier(backend_for(settings))
-    services = Services.build(settings, database, notifier)
+    metrics = Metrics()
+    metrics.watch_pool(database.sync_engines)
+    services = Services.build(settings, database, notifier, metrics=metrics)
+    redis_probe = RedisProbe(settings.redis_url) if settings.channels_backend == "redis" else None
     api_key_check = ApiKeyCheck(api_key, services.audit, services.apps)
     del api_key
 
@@ -191,8 +199,11 @@ def create_app(
                 except Exception:  # the next start then treats this stop as a crash
                     logger.exception("could not keep the request nonces across the restart")
             await nonces.close()
+            if redis_probe is not None:
+                await redis_probe.close()
             await notifier.stop()
             await database.dispose()
+            metrics.close()
 
     @get("/health", tags=["server"], summary="Liveness, version and the origin devices must sign")
     async def health() -> Health:
@@ -215,8 +226,13 @@ def create_app(
         route_handlers=[RegisterController, DeviceChallengeController, DeviceSelfController],
     )
 
+    route_handlers: list[Any] = [health, ready_route(services, redis_probe), relying_party, device]
+    if metrics_token:
+        route_handlers.append(metrics_route(metrics, metrics_token))
+    del metrics_token
+
     app = Litestar(
-        route_handlers=[health, relying_party, device],
+        route_handlers=route_handlers,
         lifespan=[lifespan],
         middleware=[noise.middleware(services.audit.limiter)],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False, use_cache=True)},
@@ -249,4 +265,6 @@ def create_app(
     )
     check_declared(app, require_api_key)  # a relying-party route without a scope: refuse to build
     point_options_at_their_routes(app)
+    # Outside routing, so that unknown routes and early refusals are logged and counted too.
+    app.asgi_handler = RequestLog(app.asgi_handler, metrics)
     return app

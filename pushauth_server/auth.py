@@ -39,6 +39,7 @@ from pushauth_server.domain.challenges.models import Challenge
 from pushauth_server.domain.devices import store as device_store
 from pushauth_server.domain.devices.models import Credential
 from pushauth_server.nonces import Claim, NonceStore
+from pushauth_server.observability.request_log import note_credential
 from pushauth_server.protocol import (
     PROTOCOL_VERSION,
     RequestProof,
@@ -287,6 +288,7 @@ class DeviceAuthenticator:
                 path,
                 errors.ReplayedProof("This request proof was already used."),
             )
+        note_credential(request.scope, credential_id)  # for the request's log line
         return credential
 
     @staticmethod

@@ -28,6 +28,7 @@ import logging
 import resource
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -69,10 +70,15 @@ class RateLimitedLog:
     """One warning per limit per interval, saying how many times it bit since the last line."""
 
     interval: float = LOG_INTERVAL_SECONDS
+    on_refusal: Callable[[str], None] | None = None  # counts every refusal (metrics)
     _last: dict[str, float] = field(default_factory=dict)
     _suppressed: Counter[str] = field(default_factory=Counter)
 
     def note(self, limit: str, message: str) -> None:
+        if self.on_refusal is not None:
+            self.on_refusal(
+                "per_client" if limit.startswith("client:") else limit.replace("-", "_")
+            )
         now = time.monotonic()
         last = self._last.get(limit)
         if last is not None and now - last < self.interval:
@@ -293,10 +299,11 @@ def _http_protocol() -> type[asyncio.Protocol]:
     return HttpToolsProtocol
 
 
-def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
-    """A protocol class for ``uvicorn.Config(http=...)`` with its own registry of ``limits``."""
-    return type(
-        "PushAuthHTTPProtocol",
-        (ConnectionGuard, _http_protocol()),
-        {"registry": ConnectionRegistry(limits)},
-    )
+def guarded_protocol(
+    limits: ConnectionLimits, *, on_refusal: Callable[[str], None] | None = None
+) -> type[asyncio.Protocol]:
+    """A protocol class for ``uvicorn.Config(http=...)`` with its own registry of ``limits``
+    (one per process: with ``--workers N`` each worker holds its own caps).
+    ``on_refusal(limit)`` is called for every connection a limit refuses or closes."""
+    registry = ConnectionRegistry(limits, log=RateLimitedLog(on_refusal=on_refusal))
+    return type("PushAuthHTTPProtocol", (ConnectionGuard, _http_protocol()), {"registry": registry})

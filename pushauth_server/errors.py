@@ -14,7 +14,8 @@
     │   ├── StaleProof                    stale_proof
     │   ├── ReplayedProof                 replayed_proof
     │   ├── UnknownCredential             unknown_credential
-    │   └── EnrollmentTokenInvalid        enrollment_token_invalid
+    │   ├── EnrollmentTokenInvalid        enrollment_token_invalid
+    │   └── InvalidMetricsToken           invalid_metrics_token
     ├── Forbidden (403)
     │   ├── InsufficientScope             insufficient_scope  (details.required_scope)
     │   ├── UserNotAllowed                user_not_allowed  (the app is restricted to others)
@@ -47,7 +48,8 @@
     ├── HeadersTooLarge (431)             headers_too_large  (sent by the connection guard)
     ├── RateLimited (429)                 rate_limited
     ├── InternalError (500)               internal_error   (never raised on purpose)
-    └── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
+    ├── ServerBusy (503)                  server_busy      (overloaded: retry after a moment)
+    └── NotReady (503)                    not_ready        (GET /ready: a dependency is away)
 
 Services raise these; :mod:`pushauth_server.http_errors` turns them into responses.
 """
@@ -133,6 +135,10 @@ class UnknownCredential(Unauthenticated):
 
 class EnrollmentTokenInvalid(Unauthenticated):
     code = "enrollment_token_invalid"
+
+
+class InvalidMetricsToken(Unauthenticated):
+    code = "invalid_metrics_token"
 
 
 class Forbidden(PushAuthError):
@@ -289,6 +295,11 @@ class ServerBusy(PushAuthError):
     code = "server_busy"
 
 
+class NotReady(PushAuthError):
+    status_code = 503
+    code = "not_ready"
+
+
 __all__ = [
     "AppNameTaken",
     "AppNotFound",
@@ -307,6 +318,7 @@ __all__ = [
     "InsufficientScope",
     "InternalError",
     "InvalidApiKey",
+    "InvalidMetricsToken",
     "InvalidRequest",
     "InvalidSignature",
     "InvalidTimeout",
@@ -314,6 +326,7 @@ __all__ = [
     "MethodNotAllowed",
     "NoEnrolledDevice",
     "NotFound",
+    "NotReady",
     "NumberMatchingRequired",
     "OperatorAppFixed",
     "PayloadTooLarge",

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from pushauth_server import errors
+from pushauth_server.observability.request_log import note_error
 from pushauth_server.protocol.text import SAFE_TEXT_PATTERN, UNSAFE_TEXT_RULE
 
 logger = logging.getLogger("pushauth.server")
@@ -129,8 +130,10 @@ def _validation_problems(exc: ValidationException) -> list[str]:
     return problems
 
 
-def handle(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    return error_response(translate(exc))
+def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    error = translate(exc)
+    note_error(request.scope, error.code)  # for the request's log line and pushauth_refusals
+    return error_response(error)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle}

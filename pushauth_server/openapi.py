@@ -48,6 +48,7 @@ _BODY = (413, 415)  # any request that carries a body
 # (method, path) -> every error status the route can answer with.
 ROUTE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/health"): (400,),
+    ("get", "/ready"): (400, 503),  # 503 not_ready: details.unreachable names what
     ("post", "/v1/enrollment-tokens"): (*_RP, *_BODY),
     ("post", "/v1/challenges"): (*_RP, *_BODY, 403, 409, 429),
     ("get", "/v1/challenges/{challenge_id}"): (*_RP, 404),

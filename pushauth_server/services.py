@@ -16,6 +16,7 @@ from pushauth_server.domain.limits.service import LimitService
 from pushauth_server.domain.webhooks.outbox import Outbox
 from pushauth_server.domain.webhooks.service import WebhookService
 from pushauth_server.nonces import NonceStore, nonce_store
+from pushauth_server.observability.metrics import Metrics
 from pushauth_server.realtime import Notifier
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
@@ -35,6 +36,7 @@ class Services:
     outbox: Outbox
     webhooks: WebhookService
     apps: AppService
+    metrics: Metrics
 
     @classmethod
     def build(
@@ -43,7 +45,9 @@ class Services:
         database: Database,
         notifier: Notifier,
         nonces: NonceStore | None = None,
+        metrics: Metrics | None = None,
     ) -> Services:
+        metrics = metrics or Metrics()
         audit = AuditLog(
             database,
             notifier,
@@ -60,7 +64,9 @@ class Services:
             database=database,
             notifier=notifier,
             audit=audit,
-            challenges=ChallengeService(database, settings, notifier, audit, outbox),
+            challenges=ChallengeService(
+                database, settings, notifier, audit, outbox, metrics=metrics
+            ),
             devices=DeviceService(database, notifier, audit, outbox),
             enrollment=EnrollmentService(database, settings, audit, outbox),
             device_auth=DeviceAuthenticator(database, settings, audit, nonces),
@@ -68,6 +74,7 @@ class Services:
             outbox=outbox,
             webhooks=WebhookService(database, settings, audit, outbox),
             apps=AppService(database, audit),
+            metrics=metrics,
         )
 
 

@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted.")
 
+    # Operating it (pushauth_server/observability; docs/operations.md).
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines as text (key=value) or json (one object per line); "
+        "`pushauth serve --log-format` sets it too.",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Serves GET /metrics (Prometheus) to requests with "
+        "'Authorization: Bearer <this token>' (22 characters or more). Unset (the default): "
+        "no /metrics at all.",
+    )
+
     # Connections (pushauth_server/connections.py; docs/operations.md, "Connections").
     max_connections: int = Field(
         1000,
@@ -184,6 +197,17 @@ class Settings(BaseSettings):
         description="After `pushauth webhooks rotate-secret`, deliveries are signed with the old "
         "secret too for this long, so receivers can switch without losing one.",
     )
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # A guessable token would publish who signs in and when: at least 128 bits' worth.
+        if value is not None and len(value.get_secret_value()) < 22:
+            raise ValueError(
+                "PUSHAUTH_METRICS_TOKEN must be at least 22 characters; make one with: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -6,7 +6,7 @@ import errno
 import os
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -63,7 +63,27 @@ def serve(
         str | None,
         typer.Option(help="The origin devices see, if not http://HOST:PORT.", metavar="URL"),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.", metavar="LEVEL")] = "info",
+    log_level: Annotated[
+        str, typer.Option(help="Log level (debug, info, warning, error).", metavar="LEVEL")
+    ] = "info",
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            help="Log lines as text (key=value) or json (one object per line); default "
+            "PUSHAUTH_LOG_FORMAT, else text.",
+            metavar="json|text",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port. Above 1 needs PostgreSQL and "
+            "PUSHAUTH_CHANNELS_BACKEND=redis (see docs/operations.md).",
+            metavar="N",
+        ),
+    ] = 1,
     no_migrate: Annotated[
         bool,
         typer.Option(
@@ -81,6 +101,9 @@ def serve(
     An older database schema is upgraded first (a SQLite file is copied next to itself before;
     the copy's name is printed), unless --no-migrate is given.
     """
+    if log_format is not None and log_format not in ("json", "text"):
+        fail(f"--log-format must be json or text, not {log_format!r}.", "Use --log-format json.")
+        raise typer.Exit(ExitCode.USAGE)
     if not os.environ.get("PUSHAUTH_API_KEY"):
         if ENV_FILE.exists():
             # Never rewrite a .env someone configured: its other settings (the public URL, the
@@ -104,39 +127,99 @@ def serve(
             "server's data, stop (Ctrl-C) and run `pushauth serve` in its directory."
         )
 
-    import uvicorn
-
-    from pushauth_cli.serving import ReadyServer
-    from pushauth_server.app import create_app
-    from pushauth_server.connections import connection_limits, guarded_protocol
+    from pushauth_server.observability import logs
     from pushauth_server.settings import Settings
 
-    settings = Settings.load(host=host, port=port, database_url=database_url, public_url=public_url)
+    overrides: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "database_url": database_url,
+        "public_url": public_url,
+        "log_format": log_format,
+    }
+    settings = Settings.load(**overrides)
+    logs.configure(settings.log_format, log_level)
+    if workers > 1:
+        _check_workers_possible(settings, workers)
     new_database = _new_sqlite_file(settings.database_url)
     if new_database is not None:
         err.print(f"[yellow]No database at {new_database}: creating a new, empty one.[/]")
     listening = _bind(settings.host, settings.port)
     _prepare_schema(settings.database_url, migrate=not no_migrate)
-    app = create_app(settings)
-    err.print(
+    served = (
         f"pushauth serving on [bold]http://{settings.host}:{settings.port}[/] "
-        f"(origin {settings.origin}, database {_safe_url(settings.database_url)})"
+        f"(origin {settings.origin}, database {_safe_url(settings.database_url)}"
     )
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        # Open event streams are ended as the shutdown starts (before_shutdown); devices
-        # reconnect (and get what is pending) when the server is back. 5 s for the rest.
-        timeout_graceful_shutdown=5,
-        # Bounded connections (pushauth_server/connections.py): uvicorn's parser, guarded.
-        http=guarded_protocol(connection_limits(settings)),
-        h11_max_incomplete_event_size=settings.max_header_bytes + 1024,  # the guard's backstop
-        timeout_keep_alive=settings.keep_alive_timeout_seconds,
-    )
-    services = app.state["services"]
-    ReadyServer(config, before_shutdown=services.notifier.hub.close).run(sockets=[listening])
+    if workers > 1:
+        _serve_workers(settings, overrides, log_level, workers, listening, served)
+        return
+
+    from pushauth_cli.serving import server_for
+    from pushauth_server.app import create_app
+
+    app = create_app(settings)
+    err.print(served + ")")
+    server_for(app, settings, log_level).run(sockets=[listening])
+
+
+def _check_workers_possible(settings: Any, workers: int) -> None:
+    """Several workers share state only through PostgreSQL and Redis: refuse anything else."""
+    from sqlalchemy.engine import make_url
+
+    problems = []
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        problems.append(
+            "the database is SQLite (one writer process per file): use PostgreSQL, "
+            "e.g. --database-url postgresql+asyncpg://pushauth@db/pushauth"
+        )
+    if settings.channels_backend != "redis":
+        problems.append(
+            "events and request nonces are kept in memory (PUSHAUTH_CHANNELS_BACKEND=memory): "
+            "set PUSHAUTH_CHANNELS_BACKEND=redis, PUSHAUTH_REDIS_URL and PUSHAUTH_SECRET"
+        )
+    if problems:
+        fail(
+            f"--workers {workers} needs every worker to share the same state, but "
+            + "; and ".join(problems)
+            + ".",
+            "Run with --workers 1 (the default), or configure PostgreSQL and Redis "
+            '(docs/operations.md, "Several workers").',
+        )
+        raise typer.Exit(ExitCode.USAGE)
+
+
+def _serve_workers(
+    settings: Any,
+    overrides: dict[str, Any],
+    log_level: str,
+    workers: int,
+    listening: socket.socket,
+    served: str,
+) -> None:
+    from pushauth_cli.serving import READY_LINE
+    from pushauth_cli.workers import Supervisor, WorkerSpec
+    from pushauth_server.realtime import MissingSecret, backend_for
+
+    try:
+        backend_for(settings)  # the Redis secret is checked here, once, not in every worker
+    except MissingSecret as exc:
+        fail(str(exc))
+        raise typer.Exit(ExitCode.USAGE) from None
+
+    err.print(served + f", {workers} workers)")
+
+    def announce(pids: list[int]) -> None:
+        err.print(
+            f"{READY_LINE} http://{settings.host}:{settings.port} "
+            f"({workers} workers: pids {', '.join(str(pid) for pid in pids)})",
+            soft_wrap=True,
+        )
+
+    spec = WorkerSpec(overrides=overrides, log_level=log_level)
+    code = Supervisor(spec, workers, listening).run(announce)
+    if code:
+        fail("The workers could not start (see the lines above).")
+        raise typer.Exit(ExitCode.NOT_DONE)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -40,6 +40,7 @@ class Server:
     workdir: Path
     database_url: str
     settings: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # more `pushauth serve` options (last wins)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
     log: list[str] = field(default_factory=list)
@@ -65,6 +66,7 @@ class Server:
                 self.database_url,
                 "--log-level",
                 "warning",
+                *self.args,
             ],
             cwd=self.workdir,
             env=self.env(),
@@ -170,9 +172,17 @@ class Commands:
 
 @contextlib.contextmanager
 def running_server(
-    workdir: Path, database_url: str, settings: Mapping[str, str] | None = None
+    workdir: Path,
+    database_url: str,
+    settings: Mapping[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> Iterator[Server]:
-    server = Server(workdir=workdir, database_url=database_url, settings=dict(settings or {}))
+    server = Server(
+        workdir=workdir,
+        database_url=database_url,
+        settings=dict(settings or {}),
+        args=list(args or []),
+    )
     server.start()
     try:
         yield server

@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from pushauth_server.domain.audit.noise import Aggregator, ClientLimiter, client_address
 from pushauth_server.domain.audit.reads import ReadFolder
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
+from pushauth_server.observability.logs import security_event
 from pushauth_server.realtime import Notifier
 from pushauth_server.storage import Connection, Database
 from pushauth_server.storage.audit_chain import SQLITE_INSERT
@@ -23,6 +24,32 @@ from pushauth_server.storage.tables import audit_events
 
 AUDIT_CHANNEL = "audit"
 logger = logging.getLogger("pushauth.audit")
+
+
+# Written to the log (pushauth.security) as well as the trail: every refused request (record()),
+# and these outcomes of a committed transaction.
+SECURITY_EVENTS = frozenset(
+    {
+        AuditEvent.CHALLENGE_NOT_ME,
+        AuditEvent.CHALLENGE_REFUSED,
+        AuditEvent.USER_LOCKED,
+        AuditEvent.USER_UNLOCKED,
+        AuditEvent.DEVICE_REVOKED,
+        AuditEvent.FAILURES_SUPPRESSED,
+        AuditEvent.AUDIT_ROWS_LOST,
+    }
+)
+
+
+def _log(record: AuditRecord, client: str | None = None) -> None:
+    security_event(
+        record.event,
+        client=client,
+        user_id=record.user_id,
+        credential_id=record.credential_id,
+        challenge_id=record.challenge_id,
+        detail=record.detail,
+    )
 
 
 _INSERT = insert(audit_events).returning(audit_events.c.event_id)  # PostgreSQL: a trigger links
@@ -58,6 +85,8 @@ class AuditLog:
 
     async def publish(self, records: list[AuditRecord]) -> None:
         for record in records:
+            if record.event in SECURITY_EVENTS:
+                _log(record)
             await self._notifier.publish_bytes(_encoder.encode(record.to_out()), AUDIT_CHANNEL)
 
     async def record(self, record: AuditRecord, *, authenticated: bool = False) -> None:
@@ -68,6 +97,7 @@ class AuditLog:
         application lacks): folded the same way, but not counted against the address, whose
         other requests with that valid key must go on."""
         address = client_address.get()
+        _log(record, address)
         if address is not None and not authenticated:
             self.limiter.fail(address)
         await self.failures.failed(record, address)

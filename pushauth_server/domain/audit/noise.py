@@ -32,6 +32,7 @@ from typing import Any
 from pushauth_server import errors
 from pushauth_server.clock import iso, now_ms
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
+from pushauth_server.observability.request_log import note_error
 
 WINDOW_MS = 60_000
 logger = logging.getLogger("pushauth.audit")
@@ -203,6 +204,7 @@ def middleware(limiter: ClientLimiter) -> Callable[[ASGIApp], ASGIApp]:
             try:
                 wait = limiter.retry_after(address) if address else None
                 if wait is not None and scope.get("path") not in ("/health", "/ready"):
+                    note_error(scope, errors.RateLimited.code)
                     await _send_refusal(send, wait)
                     return
                 await app(scope, receive, send)

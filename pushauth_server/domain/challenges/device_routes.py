@@ -17,6 +17,7 @@ from pushauth_server.domain.challenges.schemas import (
     ResponseOut,
     device_challenge_out,
 )
+from pushauth_server.observability.request_log import note_credential
 from pushauth_server.realtime import EventReader, user_channel
 from pushauth_server.services import Services, ServicesDep
 
@@ -54,47 +55,52 @@ class DeviceChallengeController(Controller):
 
         async def frames() -> AsyncIterator[bytes]:
             # Subscribe first, then read what is pending: nothing created in between is lost.
-            async with services.notifier.subscribe(user_channel(credential.user_id)) as subscriber:
-                reader = EventReader(subscriber)
-                # Revoked between the proof check and the subscription? Its event is gone:
-                # check again now that nothing more can be missed.
-                try:
-                    _, pending = await services.device_auth.active_credential_and_pending(
-                        credential_id
-                    )
-                except errors.CredentialRevoked:
-                    revoked = events.RevokedEvent(credential_id=credential_id)
-                    yield sse.frame("revoked", events.encode(revoked))
-                    return
-                sent: set[str] = set()
-                for challenge in pending:
-                    sent.add(challenge.challenge_id)
-                    yield sse.frame("challenge", events.encode(events.challenge_event(challenge)))
-                yield sse.frame("ready", _encode({"credential_id": credential_id}))
-                while not reader.closed:
-                    data = await reader.next(keepalive)
-                    if data is None:
-                        if not reader.closed:
-                            yield sse.KEEPALIVE
-                        continue
-                    route = events.routing(data)
-                    challenge_id = route.challenge_id or ""
-                    if route.type == "challenge":
-                        if challenge_id not in sent:
-                            sent.add(challenge_id)
-                            yield sse.frame("challenge", data)
-                    elif route.type == "resolved":
-                        sent.discard(challenge_id)
-                        yield sse.frame("resolved", data)
-                    elif route.type == "revoked" and route.credential_id == credential_id:
-                        yield sse.frame("revoked", data)
+            with services.metrics.stream():
+                async with services.notifier.subscribe(
+                    user_channel(credential.user_id)
+                ) as subscriber:
+                    reader = EventReader(subscriber)
+                    # Revoked between the proof check and the subscription? Its event is gone:
+                    # check again now that nothing more can be missed.
+                    try:
+                        _, pending = await services.device_auth.active_credential_and_pending(
+                            credential_id
+                        )
+                    except errors.CredentialRevoked:
+                        revoked = events.RevokedEvent(credential_id=credential_id)
+                        yield sse.frame("revoked", events.encode(revoked))
                         return
-                    elif route.type == "reconnected":  # after a Redis outage: read again
-                        missed, closed = await _catch_up(services, credential_id, sent)
-                        for frame in missed:
-                            yield frame
-                        if closed:
+                    sent: set[str] = set()
+                    for challenge in pending:
+                        sent.add(challenge.challenge_id)
+                        yield sse.frame(
+                            "challenge", events.encode(events.challenge_event(challenge))
+                        )
+                    yield sse.frame("ready", _encode({"credential_id": credential_id}))
+                    while not reader.closed:
+                        data = await reader.next(keepalive)
+                        if data is None:
+                            if not reader.closed:
+                                yield sse.KEEPALIVE
+                            continue
+                        route = events.routing(data)
+                        challenge_id = route.challenge_id or ""
+                        if route.type == "challenge":
+                            if challenge_id not in sent:
+                                sent.add(challenge_id)
+                                yield sse.frame("challenge", data)
+                        elif route.type == "resolved":
+                            sent.discard(challenge_id)
+                            yield sse.frame("resolved", data)
+                        elif route.type == "revoked" and route.credential_id == credential_id:
+                            yield sse.frame("revoked", data)
                             return
+                        elif route.type == "reconnected":  # after a Redis outage: read again
+                            missed, closed = await _catch_up(services, credential_id, sent)
+                            for frame in missed:
+                                yield frame
+                            if closed:
+                                return
 
         return sse.response(frames())
 
@@ -105,6 +111,7 @@ class DeviceChallengeController(Controller):
     )
     async def respond(
         self,
+        request: Request[Any, Any, Any],
         challenge_id: Annotated[str, Parameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
         data: JSONBody[ResponseIn],
         services: ServicesDep,
@@ -117,6 +124,7 @@ class DeviceChallengeController(Controller):
             verification_code=data.verification_code,
             signature=data.signature,
         )
+        note_credential(request.scope, data.credential_id)  # its signed answer verified
         return ResponseOut(
             challenge_id=challenge.challenge_id,
             status=challenge.status.value,

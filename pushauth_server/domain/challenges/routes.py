@@ -60,15 +60,16 @@ class ChallengeController(Controller):
     ) -> ChallengeOut:
         """Returns as soon as the challenge is resolved, or after ``timeout_seconds`` pending."""
         last: bytes | None = None
-        async for state in watch(
-            challenges=services.challenges,
-            notifier=services.notifier,
-            challenge_id=challenge_id,
-            timeout=timeout_seconds,
-            keepalive=timeout_seconds or 0.001,
-            app=calling_app(request),
-        ):
-            last = state or last
+        with services.metrics.waiter("wait"):
+            async for state in watch(
+                challenges=services.challenges,
+                notifier=services.notifier,
+                challenge_id=challenge_id,
+                timeout=timeout_seconds,
+                keepalive=timeout_seconds or 0.001,
+                app=calling_app(request),
+            ):
+                last = state or last
         assert last is not None
         return _decode_view(last)
 
@@ -94,9 +95,10 @@ class ChallengeController(Controller):
 
         async def stream() -> AsyncIterator[bytes]:
             try:
-                yield sse.frame("status", first or b"")
-                async for state in frames:
-                    yield sse.KEEPALIVE if state is None else sse.frame("status", state)
+                with services.metrics.waiter("events"):
+                    yield sse.frame("status", first or b"")
+                    async for state in frames:
+                        yield sse.KEEPALIVE if state is None else sse.frame("status", state)
             finally:
                 await frames.aclose()
 

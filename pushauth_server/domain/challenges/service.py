@@ -43,6 +43,7 @@ from pushauth_server.domain.limits import store as limits_store
 from pushauth_server.domain.webhooks.events import WebhookEvent
 from pushauth_server.domain.webhooks.outbox import Outbox, OutboxBatch
 from pushauth_server.events import ResolvedEvent, challenge_event
+from pushauth_server.observability.metrics import Metrics
 from pushauth_server.protocol import (
     PROTOCOL_VERSION,
     RELYING_PARTY_FIELDS,
@@ -116,12 +117,15 @@ class ChallengeService:
         notifier: Notifier,
         audit: AuditLog,
         outbox: Outbox,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = database
         self._settings = settings
         self._notifier = notifier
         self._audit = audit
         self._outbox = outbox
+        self._metrics = metrics or Metrics()
 
     # --- create ---------------------------------------------------------------------------------
 
@@ -245,7 +249,9 @@ class ChallengeService:
         batch.done()
         await self._audit.publish(records)
         if refusal is not None:
+            self._metrics.challenge_refused(refusal.error.code)
             raise refusal.error
+        self._metrics.challenge_created()
         for resolution in replaced:
             await self._announce(resolution)
         await self._notifier.publish(
@@ -647,6 +653,12 @@ class ChallengeService:
     async def _announce(self, resolution: Resolution) -> None:
         """Publish a settled challenge: the relying party's whole view, and the devices' news."""
         challenge = resolution.challenge
+        resolved_at_ms = challenge.resolved_at_ms or now_ms()
+        self._metrics.challenge_settled(
+            challenge.status.value,
+            challenge.reason,
+            (resolved_at_ms - challenge.created_at_ms) / 1000,
+        )
         await self._notifier.publish(
             challenge_out(challenge, device_name=resolution.device_name),
             challenge_channel(challenge.challenge_id),
