@@ -83,15 +83,20 @@ class PushAuthClient:
     async def call(self, call: calls.Call[T]) -> T:
         target = self._target(call.path, call.params)
         body = b"" if call.json is None else json.dumps(call.json).encode("utf-8")
-        headers = self._headers(call.auth, call.method, target, body)
-        if body:
-            headers["Content-Type"] = "application/json"
-        try:
-            response = await self._http.request(
-                call.method, target, content=body or None, headers=headers
-            )
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from exc
+        for attempt in (1, 2):
+            # Signed afresh each attempt: a new timestamp and nonce.
+            headers = self._headers(call.auth, call.method, target, body)
+            if body:
+                headers["Content-Type"] = "application/json"
+            try:
+                response = await self._http.request(
+                    call.method, target, content=body or None, headers=headers
+                )
+            except httpx.TransportError as exc:
+                raise self._unreachable(exc) from exc
+            if attempt == 1 and _sign_again(call.auth, response):
+                continue
+            break
         return call.parse(self._body(response))
 
     def _unreachable(self, exc: Exception) -> ServerUnreachable:
@@ -113,22 +118,29 @@ class PushAuthClient:
         self, path: str, auth: calls.Auth, params: dict[str, str] | None = None
     ) -> AsyncIterator[tuple[str, Any]]:
         target = self._target(path, params)
-        headers = self._headers(auth, "GET", target)
-        try:
-            async with aconnect_sse(
-                self._http, "GET", target, headers=headers, timeout=STREAM_TIMEOUT
-            ) as source:
-                response = source.response
-                if response.status_code >= 400:
-                    await response.aread()
-                    self._body(response)
-                try:
-                    async for sse in source.aiter_sse():
-                        yield sse.event, json.loads(sse.data) if sse.data else None
-                except SSEError as exc:
-                    raise UnexpectedResponse(f"Not an event stream: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from exc
+        for attempt in (1, 2):
+            try:
+                async with aconnect_sse(
+                    self._http,
+                    "GET",
+                    target,
+                    headers=self._headers(auth, "GET", target),  # signed afresh each attempt
+                    timeout=STREAM_TIMEOUT,
+                ) as source:
+                    response = source.response
+                    if response.status_code >= 400:
+                        await response.aread()
+                        if attempt == 1 and _sign_again(auth, response):
+                            continue
+                        self._body(response)
+                    try:
+                        async for sse in source.aiter_sse():
+                            yield sse.event, json.loads(sse.data) if sse.data else None
+                    except SSEError as exc:
+                        raise UnexpectedResponse(f"Not an event stream: {exc}") from exc
+                    return
+            except httpx.TransportError as exc:
+                raise self._unreachable(exc) from exc
 
     async def watch_challenge(self, challenge_id: str) -> AsyncGenerator[ChallengeState, None]:
         """The challenge's state now, and again when it resolves (relying party, SSE)."""
@@ -152,3 +164,17 @@ class PushAuthClient:
         """This device's live stream: pending challenges, ``ready``, then new events."""
         async for event, data in self._events(calls.DEVICE_STREAM_PATH, "device"):
             yield StreamEvent(kind=event, data=data or {})
+
+
+def _sign_again(auth: calls.Auth, response: httpx.Response) -> bool:
+    """A device request refused as ``stale_proof`` is signed again, once: a server whose nonce
+    memory starts after the proof's timestamp (it restarted after a crash, or its Redis lost its
+    data) refuses the proof without spending it and accepts a new one (docs/protocol.md). A
+    device whose clock is off is refused again, with the same error."""
+    if auth != "device" or response.status_code != 401:
+        return False
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return False
+    return isinstance(error, dict) and error.get("code") == "stale_proof"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, delete, get, post, route
-from litestar.enums import HttpMethod, MediaType
+from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, Parameter
 
 from pushauth_server.clock import iso
@@ -41,18 +40,6 @@ class WebhookController(Controller):
         out = webhook_out(row)
         return WebhookCreatedOut(
             secret=secret, **{f: getattr(out, f) for f in out.__struct_fields__}
-        )
-
-    @route("/", http_method=[HttpMethod.OPTIONS], include_in_schema=False)
-    async def accepted_methods(self) -> Response[None]:
-        # Litestar's own OPTIONS answer for a path with two handlers in one controller lists
-        # only the first registered one's method (handlers register in name order: this name
-        # sorts first, so no automatic one is made); this one says both.
-        return Response(
-            content=None,
-            status_code=204,
-            headers={"Allow": "GET, OPTIONS, POST"},
-            media_type=MediaType.TEXT,
         )
 
     @get("/", summary="List webhook endpoints")
