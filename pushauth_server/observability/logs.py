@@ -104,6 +104,9 @@ def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
             "pushauth": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": [], "propagate": False},  # pushauth.request instead
+            # Alembic's INFO lines ("Context impl SQLiteImpl.") at every start are noise:
+            # pushauth logs what an upgrade ran itself (storage/migrate.py describe_upgrade).
+            "alembic": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         },
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,34 @@ RELYING_PARTY_FIELDS: tuple[ContextField, ...] = tuple(
     spec for spec in CONTEXT_FIELDS if not spec.server_supplied
 )
 """The shown context fields a relying party may send (the others the server fills in)."""
+
+
+# The rows a device shows besides the context fields (pushauth_device/tui/widgets/
+# challenge_details.py): a custom field must not pass for one of them, nor for a context field.
+DEVICE_ROWS = ("User", "Server", "Action", "Requested", "Application")
+
+
+def _plain(key: str) -> str:
+    return re.sub(r"[\W_]+", "", key.casefold())
+
+
+_RESERVED = {
+    _plain(name): label
+    for label, names in (
+        *((row, (row,)) for row in DEVICE_ROWS),
+        *((spec.label, (spec.label, spec.name)) for spec in CONTEXT_FIELDS),
+        ("User", ("user_id",)),
+        ("Requested", ("created_at_ms", "created", "created_at")),
+    )
+    for name in names
+}
+
+
+def reserved_custom_key(key: str) -> str | None:
+    """The row a custom field named ``key`` would pass for on a device (``None``: none): a
+    relying party's ``custom`` entry named "Application" or "User" would sit under the real
+    ones, looking like them. Case, spaces and punctuation are ignored."""
+    return _RESERVED.get(_plain(key))
 
 
 def context_hash(context: ChallengeContext) -> str:

@@ -64,14 +64,20 @@ def test_a_relying_party_cannot_choose_the_application(commands: Commands, tmp_p
     nothing = commands.device(home, "pending", "--json")
     assert json.loads(nothing.stdout) == []  # nothing was created or pushed
 
-    # Under a custom key of that name it is only a custom field: the signed name is the server's.
-    posing = {"user_id": "ruth", "context": {"custom": {"application": "Payroll"}}}
-    created = httpx.post(url, json=posing, headers=headers)
+    # Nor as a custom field that would be shown like the device's own "Application" row.
+    posing = {"user_id": "ruth", "context": {"custom": {"Application": "Payroll"}}}
+    refused = httpx.post(url, json=posing, headers=headers)
+    assert refused.status_code == 400, refused.text
+    assert "'Application' row" in refused.json()["error"]["message"]
+    assert json.loads(commands.device(home, "pending", "--json").stdout) == []
+
+    own = {"user_id": "ruth", "context": {"custom": {"payroll": "May"}}}
+    created = httpx.post(url, json=own, headers=headers)
     assert created.status_code == 201, created.text
     body = created.json()
     [shown] = json.loads(commands.device(home, "pending", "--json").stdout)
     assert shown["context"]["application"] == "Operator"
-    assert shown["context"]["custom"] == {"application": "Payroll"}
+    assert shown["context"]["custom"] == {"payroll": "May"}
     approved = commands.device(
         home, "approve", body["challenge_id"], "--code", body["verification_code"]
     )

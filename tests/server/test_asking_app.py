@@ -59,14 +59,33 @@ async def test_a_relying_party_cannot_send_the_application(
         error = assert_error(response, 400, "invalid_request")
         assert "application" in error["message"]
     assert await harness.snapshot() == before  # nothing created, nothing pushed
-    # A custom entry of that name is only a custom entry: the application stays the server's.
-    created = await harness.create(device.user_id, context={"custom": {"application": "Payroll"}})
+    # Nor under a custom key that would be shown like the device's own rows (the application,
+    # the user, a context field): refused, whatever its case, spaces or punctuation.
+    for key, row in (
+        ("application", "Application"),
+        ("User", "User"),
+        ("user_id", "User"),
+        ("SERVER", "Server"),
+        ("ip-address", "IP address"),
+        ("Browser", "Browser"),
+        ("requested", "Requested"),
+    ):
+        response = await harness.rp(
+            "POST",
+            "/v1/challenges",
+            json={"user_id": device.user_id, "context": {"custom": {key: "Payroll"}}},
+        )
+        error = assert_error(response, 400, "invalid_request")
+        assert f"context.custom key {key!r}" in error["message"]
+        assert repr(row) in error["message"]
+    assert await harness.snapshot() == before
+    # Any other name is the relying party's own, shown under the server's application name.
+    created = await harness.create(device.user_id, context={"custom": {"payroll run": "May"}})
     assert created["context"]["application"] == "Operator"
-    assert created["context"]["custom"] == {"application": "Payroll"}
     pending = await harness.pending_one(device, created["challenge_id"])
     signed = pending.context()
     assert signed.application == "Operator"
-    assert ("application", "Payroll") in signed.custom
+    assert ("payroll run", "May") in signed.custom
 
 
 async def test_an_answer_over_another_application_name_does_not_verify(

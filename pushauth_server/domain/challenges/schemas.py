@@ -14,7 +14,12 @@ from msgspec import Meta, Struct
 
 from pushauth_server.clock import iso
 from pushauth_server.domain.challenges.models import Challenge
-from pushauth_server.protocol.context import CONTEXT_FIELDS, RELYING_PARTY_FIELDS, ContextField
+from pushauth_server.protocol.context import (
+    CONTEXT_FIELDS,
+    RELYING_PARTY_FIELDS,
+    ContextField,
+    reserved_custom_key,
+)
 from pushauth_server.protocol.identifiers import (
     USER_ID_FORMAT,
     USER_ID_MAX_LENGTH,
@@ -85,6 +90,12 @@ class _ContextInChecks(Struct, forbid_unknown_fields=True, kw_only=True):
         for key, value in custom.items():
             check_text("context.custom key", key)
             check_text(f"context.custom[{key!r}]", value)
+            passes_for = reserved_custom_key(key)
+            if passes_for is not None:
+                raise ValueError(
+                    f"context.custom key {key!r} would be shown like the device's own "
+                    f"{passes_for!r} row; name it something else"
+                )
 
 
 def _shown_in(spec: ContextField) -> Any:
