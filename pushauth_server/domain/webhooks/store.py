@@ -242,6 +242,15 @@ _CLAIM = (
 )
 
 
+_OLDEST_PENDING = select(func.min(_D.created_at_ms)).where(_D.status == PENDING)
+
+
+async def oldest_pending(connection: Connection) -> int | None:
+    """When the oldest delivery not yet made was queued (for the queue-age gauge)."""
+    value = (await connection.execute(_OLDEST_PENDING)).scalar_one()
+    return None if value is None else int(value)
+
+
 async def next_due(connection: Connection) -> int | None:
     """When the earliest pending delivery is due (a read: an idle poll writes nothing)."""
     value = (await connection.execute(_NEXT_DUE)).scalar_one()

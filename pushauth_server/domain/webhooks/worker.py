@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -33,6 +34,7 @@ from pushauth_server.domain.webhooks import store
 from pushauth_server.domain.webhooks.outbox import Outbox
 from pushauth_server.domain.webhooks.sealing import Sealer, SecretUnreadable
 from pushauth_server.domain.webhooks.signing import signed_headers
+from pushauth_server.observability.metrics import Metrics
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 
@@ -51,8 +53,10 @@ class WebhookWorker:
         outbox: Outbox,
         sealer: Sealer,
         audit: AuditLog,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = database
+        self._metrics = metrics or Metrics()
         self._settings = settings
         self._outbox = outbox
         self._sealer = sealer
@@ -183,6 +187,7 @@ class WebhookWorker:
                     status_code=status,
                     now_ms=now_ms(),
                 )
+            self._metrics.webhook_delivery("delivered")
             logger.info("webhook %s delivered (HTTP %d)", row.delivery_id, status)
             return
         if status is not None:
@@ -213,6 +218,7 @@ class WebhookWorker:
                 error=error,
                 next_attempt_at_ms=min(now + delay_ms, int(row.retry_until_ms)),
             )
+        self._metrics.webhook_delivery("retried")
         logger.warning(
             "webhook %s attempt %d failed (%s); retrying in %.1f s",
             row.delivery_id,
@@ -246,10 +252,23 @@ class WebhookWorker:
             if held and status == store.FAILED:
                 record = await audit_log.append(connection, _failed_record(row, code, error))
         if record is not None:
+            self._metrics.webhook_delivery("failed")
             await self._audit.publish([record])
             logger.warning(
                 "webhook %s failed after %d attempts (%s)", row.delivery_id, row.attempts, error
             )
+
+
+def queue_age_hook(database: Database, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    """A scrape hook (:meth:`Metrics.on_scrape`): the age of the oldest delivery not yet made,
+    read from the outbox when Prometheus scrapes (never on a request's path)."""
+
+    async def read_queue_age() -> None:
+        async with database.read() as connection:
+            oldest = await store.oldest_pending(connection)
+        metrics.webhook_queue_age(0.0 if oldest is None else (now_ms() - oldest) / 1000)
+
+    return read_queue_age
 
 
 def _failed_record(row: Any, code: int | None, error: str) -> AuditRecord:
