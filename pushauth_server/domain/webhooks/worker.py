@@ -178,6 +178,10 @@ class WebhookWorker:
             error = f"no answer within {self._timeout:g} s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: could not reach the endpoint"
+        except (httpx.InvalidURL, ValueError) as exc:
+            # A stored URL the client cannot request (added before the URL rules refused it):
+            # a failed attempt like any other, so it ends as failed instead of going round.
+            error = f"{type(exc).__name__}: the endpoint URL cannot be requested"
         if status is not None and 200 <= status < 300:
             async with self._db.write() as connection:
                 await store.mark_delivered(
