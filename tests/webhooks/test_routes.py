@@ -45,6 +45,15 @@ async def _add(harness: Harness, url: str, **body: Any) -> Any:
         ("https://rp.example/ho oks", "spaces"),
         ("https://rp.example:99999/", "cannot be read"),
         ("https://rp.example/" + "a" * 2100, "longer than 2048"),
+        # Requested as safe.example.attacker.net (IDNA maps the ideographic full stop to "."):
+        # the stored and listed URL must be the one requested.
+        ("https://safe.example\u3002attacker.net/hooks", "plain ASCII"),
+        ("https://b\u00fccher.example/hooks", "xn-- form"),
+        ("https://rp.example/\u202ekoohs", "plain ASCII"),  # right-to-left override
+        ("https://rp.example/\u200bhooks", "plain ASCII"),  # zero-width space
+        ("https://rp.example\u00a0/hooks", "plain ASCII"),  # no-break space
+        ("https://rp.example/a\u0085b", "plain ASCII"),  # a C1 control (NEL)
+        ("https://xn--a.example/hooks", "cannot be read"),  # not a valid xn-- label
     ],
 )
 async def test_a_bad_url_is_refused_and_nothing_is_stored(
