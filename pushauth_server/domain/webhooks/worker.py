@@ -3,7 +3,9 @@
 Each pass reads when the next delivery is due (a read: an idle server writes nothing), then
 claims what is due with a lease (one ``UPDATE ... WHERE delivery_id IN (SELECT ... FOR UPDATE
 SKIP LOCKED)``: on PostgreSQL two processes never claim the same row; SQLite has one writer), and
-sends each claimed delivery once, outside any transaction. A 2xx response delivers it; anything
+sends each claimed delivery once, outside any transaction, in a task of its own: up to
+:data:`BATCH` attempts are in flight, and a slow receiver holds only its own (for at most the
+attempt's timeout), never the deliveries claimed after it. A 2xx response delivers it; anything
 else (an error status, a redirect, which is never followed, a timeout, a refused connection) is
 retried with exponential backoff and jitter until its retry period ends; then it is ``failed``
 and audited (``webhook.failed``).
@@ -40,7 +42,9 @@ from pushauth_server.storage import Database
 
 logger = logging.getLogger("pushauth.webhooks")
 
-BATCH = 16  # deliveries claimed, and sent concurrently, per pass
+BATCH = 16  # attempts in flight at once, at most (each on its own: none waits for another)
+# A background task's name (app.BACKGROUND's prefix): not counted as a request's work.
+ATTEMPT_TASK = "pushauth background: webhook attempt"
 LEASE_MARGIN_MS = 1_000  # a lease lasts twice the attempt's timeout and this much
 
 
@@ -69,47 +73,57 @@ class WebhookWorker:
             headers={"User-Agent": "pushauth-webhooks"},
         )
         self._next_due: int | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     # --- the loop -------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled (then the attempts in flight are cancelled too)."""
         woken = self._outbox.woken
-        while True:
-            woken.clear()
-            try:
-                claimed = await self.run_once()
-            except Exception:  # a failed pass (database away) must not stop the next one
-                logger.exception("webhook delivery pass failed")
-                claimed = 0
-            if claimed:  # look again at once: more may be due, or the next is due soon
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._wait_seconds()):
-                    await woken.wait()
+        try:
+            while True:
+                woken.clear()
+                try:
+                    claimed = await self.run_once()
+                except Exception:  # a failed pass (database away) must not stop the next one
+                    logger.exception("webhook delivery pass failed")
+                    claimed = 0
+                if claimed and len(self._in_flight) < BATCH:
+                    continue  # look again at once: more may be due, or the next is due soon
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._wait_seconds()):
+                        await woken.wait()  # new deliveries, or an attempt ended (a free slot)
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     def _wait_seconds(self) -> float:
         wait = self._settings.webhook_poll_seconds
-        if self._next_due is not None:
+        if self._next_due is not None and len(self._in_flight) < BATCH:
             wait = min(wait, max(0.0, (self._next_due - now_ms()) / 1000))
         return wait
 
     async def run_once(self) -> int:
-        """One pass: claim what is due and deliver it; returns how many were claimed."""
-        now = now_ms()
+        """One pass: claim what is due, as many as there are free slots, and start each
+        attempt on its own (a slow receiver holds its own slot only: what is claimed after it
+        is delivered meanwhile); returns how many were claimed."""
+        free = BATCH - len(self._in_flight)
+        if free <= 0:
+            return 0
         async with self._db.read() as connection:
             due = await store.next_due(connection)
         self._next_due = due
-        if due is None or due > now:
+        if due is None or due > now_ms():
             return 0
-        lease_until = now + round(2 * self._timeout * 1000) + LEASE_MARGIN_MS
         async with self._db.write() as connection:
+            now = now_ms()  # the lease starts when the claim is made, after any wait for a lock
             claimed = await store.claim(
                 connection,
                 worker=self.worker_id,
                 now_ms=now,
-                lease_until_ms=lease_until,
-                limit=BATCH,
+                lease_until_ms=now + round(2 * self._timeout * 1000) + LEASE_MARGIN_MS,
+                limit=free,
             )
             endpoints = (
                 await store.endpoints_by_id(
@@ -118,19 +132,27 @@ class WebhookWorker:
                 if claimed
                 else {}
             )
-        if claimed:
-            results = await asyncio.gather(
-                *(self._deliver(row, endpoints.get(row.endpoint_id)) for row in claimed),
-                return_exceptions=True,
+        for row in claimed:
+            task = asyncio.create_task(
+                self._attempt(row, endpoints.get(row.endpoint_id)), name=ATTEMPT_TASK
             )
-            for row, result in zip(claimed, results, strict=True):
-                if isinstance(result, Exception):  # its lease runs out: it is tried again
-                    logger.error(
-                        "webhook %s: recording the attempt failed (%s)",
-                        row.delivery_id,
-                        type(result).__name__,
-                    )
+            self._in_flight.add(task)
+            task.add_done_callback(self._attempt_ended)
         return len(claimed)
+
+    def _attempt_ended(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._outbox.wake()  # a slot is free: look for what is due
+
+    async def _attempt(self, row: Any, endpoint: Any | None) -> None:
+        try:
+            await self._deliver(row, endpoint)
+        except Exception as exc:  # its lease runs out: it is tried again
+            logger.error(
+                "webhook %s: recording the attempt failed (%s)",
+                row.delivery_id,
+                type(exc).__name__,
+            )
 
     async def close(self) -> None:
         """Give back this process's leases (a graceful stop) and close the HTTP client."""
