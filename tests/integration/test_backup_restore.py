@@ -173,3 +173,30 @@ def test_a_postgres_password_is_not_printed_on_success(
     assert made.returncode == 0, made.stderr
     assert "backed up postgresql+asyncpg://postgres:***@127.0.0.1" in made.stderr
     assert password not in made.stdout + made.stderr
+
+
+@pytest.mark.postgres
+def test_a_file_name_that_looks_like_an_option_is_a_file(
+    tmp_path: Path, two_databases: tuple[str, str]
+) -> None:
+    # Names go to pg_dump/pg_restore as arguments (no shell); one starting with "-" must still
+    # be read as the file, never as an option.
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed (scripts/test installs postgresql-client)")
+    source, target = two_databases
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    made = run("backup", source, "-l")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "-l").stat().st_size > 0
+    restored = run("restore", "-l", target)
+    assert restored.returncode == 0, restored.stderr
+    assert "restored -l into" in restored.stderr
