@@ -49,3 +49,29 @@ async def test_a_held_delivery_does_not_hold_the_next_one(tmp_path: Path) -> Non
                 return (await _status(harness, slow_id))[0] == "delivered"
 
             await until(slow_delivered, "the slow delivery recorded once answered")
+
+
+async def test_a_silent_receivers_backlog_leaves_slots_to_the_others(tmp_path: Path) -> None:
+    release = threading.Event()
+    with receiving() as silent, receiving() as fast:
+        silent.hold_all = release  # takes every request, answers none (until released)
+        async with running_harness(
+            tmp_path, secret=SECRET, webhook_timeout_seconds=60, webhook_poll_seconds=3600
+        ) as harness:
+            try:
+                silent_endpoint = await _endpoint(harness, silent.url)
+                backlog = [await _queue_test(harness, silent_endpoint) for _ in range(20)]
+                await asyncio.to_thread(silent.next, 30)  # its attempts are under way
+                fast_id = await _queue_test(harness, await _endpoint(harness, fast.url))
+                received = await asyncio.to_thread(fast.next, 30)  # queued after all 20
+                assert received.webhook_id == fast_id
+                assert not release.is_set()
+                assert len(silent.received) <= 4  # the cap per endpoint: slots stay free
+            finally:
+                release.set()
+
+            async def all_delivered() -> bool:
+                states = [(await _status(harness, one))[0] for one in backlog]
+                return states == ["delivered"] * len(backlog)
+
+            await until(all_delivered, "the backlog delivered once the receiver answers")

@@ -4,8 +4,9 @@ Each pass reads when the next delivery is due (a read: an idle server writes not
 claims what is due with a lease (one ``UPDATE ... WHERE delivery_id IN (SELECT ... FOR UPDATE
 SKIP LOCKED)``: on PostgreSQL two processes never claim the same row; SQLite has one writer), and
 sends each claimed delivery once, outside any transaction, in a task of its own: up to
-:data:`BATCH` attempts are in flight, and a slow receiver holds only its own (for at most the
-attempt's timeout), never the deliveries claimed after it. A 2xx response delivers it; anything
+:data:`BATCH` attempts are in flight, at most :data:`PER_ENDPOINT` of them to one endpoint, and a
+slow receiver holds only its own (for at most the attempt's timeout), never the deliveries
+claimed after it nor, with a backlog, every slot. A 2xx response delivers it; anything
 else (an error status, a redirect, which is never followed, a timeout, a refused connection) is
 retried with exponential backoff and jitter until its retry period ends; then it is ``failed``
 and audited (``webhook.failed``).
@@ -20,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,6 +46,7 @@ from pushauth_server.storage import Database
 logger = logging.getLogger("pushauth.webhooks")
 
 BATCH = 16  # attempts in flight at once, at most (each on its own: none waits for another)
+PER_ENDPOINT = 4  # of them to one endpoint: a slow receiver's backlog leaves slots to the others
 # A background task's name (app.BACKGROUND's prefix): not counted as a request's work.
 ATTEMPT_TASK = "pushauth background: webhook attempt"
 LEASE_MARGIN_MS = 1_000  # a lease lasts twice the attempt's timeout and this much
@@ -74,6 +78,7 @@ class WebhookWorker:
         )
         self._next_due: int | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._per_endpoint: Counter[str] = Counter()  # attempts in flight, by endpoint id
 
     # --- the loop -------------------------------------------------------------------------------
 
@@ -124,6 +129,8 @@ class WebhookWorker:
                 now_ms=now,
                 lease_until_ms=now + round(2 * self._timeout * 1000) + LEASE_MARGIN_MS,
                 limit=free,
+                per_endpoint=PER_ENDPOINT,
+                in_flight=self._per_endpoint,
             )
             endpoints = (
                 await store.endpoints_by_id(
@@ -137,11 +144,15 @@ class WebhookWorker:
                 self._attempt(row, endpoints.get(row.endpoint_id)), name=ATTEMPT_TASK
             )
             self._in_flight.add(task)
-            task.add_done_callback(self._attempt_ended)
+            self._per_endpoint[row.endpoint_id] += 1
+            task.add_done_callback(functools.partial(self._attempt_ended, row.endpoint_id))
         return len(claimed)
 
-    def _attempt_ended(self, task: asyncio.Task[None]) -> None:
+    def _attempt_ended(self, endpoint_id: str, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        self._per_endpoint[endpoint_id] -= 1
+        if self._per_endpoint[endpoint_id] <= 0:
+            del self._per_endpoint[endpoint_id]
         self._outbox.wake()  # a slot is free: look for what is due
 
     async def _attempt(self, row: Any, endpoint: Any | None) -> None:
