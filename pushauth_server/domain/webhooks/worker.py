@@ -1,8 +1,9 @@
 """Delivering the outbox: a task in every server process.
 
 Each pass reads when the next delivery is due (a read: an idle server writes nothing), then
-claims what is due with a lease (one ``UPDATE ... WHERE delivery_id IN (SELECT ... FOR UPDATE
-SKIP LOCKED)``: on PostgreSQL two processes never claim the same row; SQLite has one writer), and
+claims what is due with a lease (in one transaction, ``SELECT ... FOR UPDATE SKIP LOCKED`` of
+the due rows, then ``UPDATE ... WHERE delivery_id IN (...)`` of the ones picked: on PostgreSQL
+two processes never claim the same row; SQLite has one writer), and
 sends each claimed delivery once, outside any transaction, in a task of its own: up to
 :data:`BATCH` attempts are in flight, at most :data:`PER_ENDPOINT` of them to one endpoint, and a
 slow receiver holds only its own (for at most the attempt's timeout), never the deliveries
