@@ -33,7 +33,7 @@ from pushauth_server.domain.devices.routes import DevicesController, DeviceSelfC
 from pushauth_server.domain.enrollment.routes import EnrollmentTokenController, RegisterController
 from pushauth_server.domain.limits.routes import UserStateController
 from pushauth_server.domain.webhooks.routes import WebhookController
-from pushauth_server.domain.webhooks.worker import WebhookWorker
+from pushauth_server.domain.webhooks.worker import WebhookWorker, queue_age_hook
 from pushauth_server.http_errors import EXCEPTION_HANDLERS
 from pushauth_server.input_guard import guard_input
 from pushauth_server.nonces import MemoryNonceStore, persist, restore
@@ -136,6 +136,7 @@ def create_app(
     metrics = Metrics()
     metrics.watch_pool(database.sync_engines)
     services = Services.build(settings, database, notifier, metrics=metrics)
+    metrics.on_scrape(queue_age_hook(database, metrics))  # read when scraped, if /metrics is on
     redis_probe = RedisProbe(settings.redis_url) if settings.channels_backend == "redis" else None
     api_key_check = ApiKeyCheck(api_key, services.audit, services.apps)
     del api_key
@@ -181,6 +182,7 @@ def create_app(
                 outbox=services.outbox,
                 sealer=sealer,
                 audit=services.audit,
+                metrics=metrics,
             )
             tasks.append(asyncio.create_task(worker.run(), name=f"{BACKGROUND} webhook worker"))
         try:

@@ -48,6 +48,9 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Create -> resolved, in seconds: a push answered by a person takes seconds; expiries take minutes.
 FLOW_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300, 600)
 SCRAPE_HOOK_TIMEOUT_SECONDS = 2.0
+# The methods counted by name; any other (a client may send any token as a method) is "other",
+# so no request can add a label value: the label sets stay bounded.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 ScrapeHook = Callable[[], Awaitable[None]]
 
@@ -174,6 +177,7 @@ class Metrics:
     # --- requests -------------------------------------------------------------------------------
 
     def request(self, route: str, method: str, status: int, error_code: str | None) -> None:
+        method = method if method in KNOWN_METHODS else "other"
         self._requests.labels(route, method, str(status)).inc()
         if error_code is not None:
             self._refusals.labels(error_code).inc()

@@ -184,14 +184,16 @@ class Database:
             sync_url = parsed.set(drivername="sqlite+pysqlite")
             memory = not parsed.database or parsed.database == ":memory:"
             if memory:  # one shared connection: each new one would be another empty database
-                writer = create_engine(sync_url, poolclass=StaticPool)
+                writer = create_engine(sync_url, poolclass=StaticPool, hide_parameters=True)
                 reader = writer
                 self._readers = asyncio.Semaphore(1)
             else:
                 self._sqlite_file = Path(parsed.database or "").expanduser().resolve()
                 create_private(self._sqlite_file)
-                writer = create_engine(sync_url, pool_size=1, max_overflow=0)
-                reader = create_engine(sync_url, pool_size=READERS, max_overflow=0)
+                writer = create_engine(sync_url, pool_size=1, max_overflow=0, hide_parameters=True)
+                reader = create_engine(
+                    sync_url, pool_size=READERS, max_overflow=0, hide_parameters=True
+                )
                 self._readers = asyncio.Semaphore(READERS)
             self._writer_lock = asyncio.Lock()
             for engine in {writer, reader}:
@@ -199,7 +201,11 @@ class Database:
             self._sqlite = (writer, reader)
         else:
             self._async = create_async_engine(
-                url, pool_size=10, max_overflow=10, connect_args=connect_args or {}
+                url,
+                pool_size=10,
+                max_overflow=10,
+                connect_args=connect_args or {},
+                hide_parameters=True,
             )
 
     @property

@@ -7,9 +7,11 @@ SQLite (the sqlite3 online backup API, taken while the server writes) and Postgr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -111,3 +113,90 @@ def test_postgres_backup_while_running_restores(
     assert restored.returncode == 0, restored.stderr
     with running_server(tmp_path / "b", target) as server:
         check_restored(Commands(server=server, env_extra=keyring_env), credential_id)
+
+
+def _small_sqlite(path: Path) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE t (x)")
+    return f"sqlite:///{path}"
+
+
+def test_nothing_is_written_through_a_symbolic_link(tmp_path: Path) -> None:
+    # A link planted where the backup (or the restored database) is to go, pointing at a file
+    # that does not exist yet: following it would write the whole database where it points.
+    source = _small_sqlite(tmp_path / "pushauth.db")
+    elsewhere = tmp_path / "elsewhere"
+    planted = tmp_path / "backup.db"
+    planted.symlink_to(elsewhere)
+    refused = run_script("backup", source, str(planted))
+    assert refused.returncode == 1, refused.stderr
+    assert "exists (or is a symbolic link)" in refused.stderr
+    assert not elsewhere.exists()
+    backup = tmp_path / "real.backup"
+    assert run_script("backup", source, str(backup)).returncode == 0
+    assert backup.stat().st_mode & 0o777 == 0o600
+    target = tmp_path / "restored.db"
+    target.symlink_to(elsewhere)
+    refused = run_script("restore", str(backup), f"sqlite:///{target}")
+    assert refused.returncode == 1, refused.stderr
+    assert not elsewhere.exists()
+    assert "Traceback" not in refused.stderr
+
+
+def test_a_failed_backup_leaves_no_file(tmp_path: Path) -> None:
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("x" * 4096)
+    backup = tmp_path / "backup.db"
+    failed = run_script("backup", f"sqlite:///{not_a_database}", str(backup))
+    assert failed.returncode == 1, failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert not backup.exists()  # no half backup to be mistaken for one, nor to block a retry
+
+
+def test_a_database_password_is_never_printed(tmp_path: Path) -> None:
+    password = "hunter2-" + secrets.token_hex(8)
+    refused = run_script("backup", f"mysql://pushauth:{password}@db/pushauth", str(tmp_path / "b"))
+    assert refused.returncode == 1
+    assert "mysql://pushauth:***@db/pushauth" in refused.stderr
+    assert password not in refused.stdout + refused.stderr
+
+
+@pytest.mark.postgres
+def test_a_postgres_password_is_not_printed_on_success(
+    tmp_path: Path, two_databases: tuple[str, str]
+) -> None:
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed (scripts/test installs postgresql-client)")
+    password = "hunter2-" + secrets.token_hex(8)  # the test cluster trusts 127.0.0.1
+    source = two_databases[0].replace("postgres@", f"postgres:{password}@")
+    made = run_script("backup", source, str(tmp_path / "pushauth.dump"))
+    assert made.returncode == 0, made.stderr
+    assert "backed up postgresql+asyncpg://postgres:***@127.0.0.1" in made.stderr
+    assert password not in made.stdout + made.stderr
+
+
+@pytest.mark.postgres
+def test_a_file_name_that_looks_like_an_option_is_a_file(
+    tmp_path: Path, two_databases: tuple[str, str]
+) -> None:
+    # Names go to pg_dump/pg_restore as arguments (no shell); one starting with "-" must still
+    # be read as the file, never as an option.
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed (scripts/test installs postgresql-client)")
+    source, target = two_databases
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    made = run("backup", source, "-l")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "-l").stat().st_size > 0
+    restored = run("restore", "-l", target)
+    assert restored.returncode == 0, restored.stderr
+    assert "restored -l into" in restored.stderr

@@ -148,3 +148,20 @@ async def test_the_request_id_is_returned_and_a_forged_one_is_replaced(harness: 
     assert len(forged.headers["x-request-id"]) == 16
     fresh = await harness.client.get("/health")
     assert fresh.headers["x-request-id"] != forged.headers["x-request-id"]
+
+
+async def test_a_made_up_method_adds_no_label_value(metered: Harness) -> None:
+    # Any token is a method to the HTTP parser: counted by name, each would add a series for good.
+    before = await scrape(metered)
+    for index in range(5):
+        response = await metered.client.request(f"BOGUS{index}", "/health")
+        assert response.status_code in (404, 405), response.text
+    after = await scrape(metered)
+    methods = {dict(labels).get("method") for (name, labels) in after if "method" in dict(labels)}
+    assert not any(str(method).startswith("BOGUS") for method in methods), methods
+    other = sum(
+        count - before.get((name, labels), 0.0)
+        for (name, labels), count in after.items()
+        if name == "pushauth_http_requests_total" and dict(labels)["method"] == "other"
+    )
+    assert other == 5

@@ -36,6 +36,7 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     location: str | None = None  # sent with a 3xx answer
     hold_next: threading.Event | None = None  # set by a test: the next request waits for it
+    hold_all: threading.Event | None = None  # set by a test: every request waits for it
     arrived: queue.Queue[Received] = field(default_factory=queue.Queue)
     received: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -52,7 +53,7 @@ class Receiver:
         with self._lock:
             status = self.answers.pop(0) if self.answers else self.default
             hold, self.hold_next = self.hold_next, None
-            return status, hold
+            return status, hold or self.hold_all
 
     def start(self) -> None:
         receiver = self

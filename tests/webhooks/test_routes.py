@@ -45,6 +45,15 @@ async def _add(harness: Harness, url: str, **body: Any) -> Any:
         ("https://rp.example/ho oks", "spaces"),
         ("https://rp.example:99999/", "cannot be read"),
         ("https://rp.example/" + "a" * 2100, "longer than 2048"),
+        # Requested as safe.example.attacker.net (IDNA maps the ideographic full stop to "."):
+        # the stored and listed URL must be the one requested.
+        ("https://safe.example\u3002attacker.net/hooks", "plain ASCII"),
+        ("https://b\u00fccher.example/hooks", "xn-- form"),
+        ("https://rp.example/\u202ekoohs", "plain ASCII"),  # right-to-left override
+        ("https://rp.example/\u200bhooks", "plain ASCII"),  # zero-width space
+        ("https://rp.example\u00a0/hooks", "plain ASCII"),  # no-break space
+        ("https://rp.example/a\u0085b", "plain ASCII"),  # a C1 control (NEL)
+        ("https://xn--a.example/hooks", "cannot be read"),  # not a valid xn-- label
     ],
 )
 async def test_a_bad_url_is_refused_and_nothing_is_stored(
@@ -170,3 +179,36 @@ async def test_remove_cancels_what_is_pending(harness: Harness) -> None:
 async def test_webhook_routes_need_the_api_key(harness: Harness) -> None:
     response = await harness.client.get("/v1/webhooks")
     assert_error(response, 401, "invalid_api_key")
+
+
+async def test_an_admin_app_restricted_to_some_users_cannot_manage_webhooks(
+    harness: Harness,
+) -> None:
+    # An endpoint for another (unrestricted) app would receive its events for every user, and
+    # a rotation would hand over its secret: a way out of the restriction, so refused, as
+    # managing applications is.
+    theirs = (await _add(harness, "https://op.example/h")).json()
+    created = await harness.rp(
+        "POST", "/v1/apps", json={"name": "narrow", "scopes": ["admin"], "users": ["alice"]}
+    )
+    assert created.status_code == 201, created.text
+    narrow = {"Authorization": f"Bearer {created.json()['key']}"}
+    endpoint = theirs["endpoint_id"]
+    attempts = [
+        ("POST", "/v1/webhooks", {"url": "https://narrow.example/h", "app": "operator"}),
+        ("GET", "/v1/webhooks", None),
+        ("POST", f"/v1/webhooks/{endpoint}/rotate-secret", None),
+        ("POST", f"/v1/webhooks/{endpoint}/test", None),
+        ("GET", "/v1/webhooks/deliveries", None),
+        ("POST", "/v1/webhooks/deliveries/msg_x.we_x/retry", None),
+        ("DELETE", f"/v1/webhooks/{endpoint}", None),
+    ]
+    for method, path, body in attempts:
+        response = await harness.rp(method, path, json=body, headers=narrow)
+        assert_error(response, 403, "user_not_allowed")
+    [row] = await _rows(harness, webhook_endpoints)
+    assert (row.endpoint_id, row.url) == (endpoint, "https://op.example/h")
+    assert await _rows(harness, webhook_deliveries) == []
+    listed = await harness.rp("GET", "/v1/webhooks")  # the unrestricted operator still may
+    assert listed.status_code == 200
+    assert listed.json()[0]["previous_secret_until"] is None  # never rotated

@@ -173,3 +173,43 @@ async def test_a_leased_row_is_next_due_when_its_lease_runs_out(db: Database) ->
             next_attempt_at_ms=NOW + 3_000,
         )
         assert await store.next_due(connection) == NOW + 3_000
+
+
+async def test_a_capped_claim_takes_at_most_so_many_per_endpoint(db: Database) -> None:
+    for n in range(5):  # 5 events, each for we_all and we_denied: 10 rows
+        await _queue(db, "challenge.denied", f"msg_{n}.")
+
+    async def claim(worker: str, **cap: object) -> list[tuple[str, str]]:
+        async with db.write() as connection:
+            rows = await store.claim(
+                connection,
+                worker=worker,
+                now_ms=NOW,
+                lease_until_ms=NOW + 10_000,
+                limit=16,
+                **cap,  # type: ignore[arg-type]
+            )
+        return sorted((row.endpoint_id, row.delivery_id) for row in rows)
+
+    first = await claim("wk_1", per_endpoint=2)
+    assert [e for e, _ in first] == ["we_all", "we_all", "we_denied", "we_denied"]
+    # Two at once (PostgreSQL: the rows one reads are skipped by the other until it commits):
+    # each within the cap, and never a delivery leased twice.
+    second, other = await asyncio.gather(
+        claim("wk_2", per_endpoint=2), claim("wk_4", per_endpoint=2)
+    )
+    for claimed in (second, other):
+        assert all([e for e, _ in claimed].count(name) <= 2 for name in ("we_all", "we_denied"))
+    assert not set(first) & (set(second) | set(other))
+    assert not set(second) & set(other)
+    async with db.write() as connection:  # back to where one claim of wk_2 took 4
+        await store.release(connection, "wk_4")
+        await store.release(connection, "wk_2")
+    second = await claim("wk_2", per_endpoint=2)
+    assert [e for e, _ in second] == ["we_all", "we_all", "we_denied", "we_denied"]
+    # Counting what is already in flight: we_all is full, we_denied has room for one.
+    third = await claim("wk_1", per_endpoint=2, in_flight={"we_all": 2, "we_denied": 1})
+    assert [e for e, _ in third] == ["we_denied"]
+    assert await claim("wk_1", per_endpoint=2, in_flight={"we_all": 2, "we_denied": 2}) == []
+    rest = await claim("wk_3")  # uncapped: what is left
+    assert [e for e, _ in rest] == ["we_all"]

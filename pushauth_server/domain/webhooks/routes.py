@@ -1,13 +1,21 @@
-"""Webhook routes (admin scope): endpoints, secrets, deliveries."""
+"""Webhook routes (admin scope, and no user restriction): endpoints, secrets, deliveries.
+
+An admin application restricted to some users may not manage webhooks, as it may not manage
+applications: an endpoint added for another application receives that application's events for
+every user it covers (and a rotated secret is returned to the caller), which would let it out of
+its restriction.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.params import JSONBody, Parameter
 
 from pushauth_server.clock import iso
+from pushauth_server.domain.apps.access import check_unrestricted
+from pushauth_server.domain.apps.identity import calling_app
 from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.webhooks.schemas import (
     DeliveryOut,
@@ -28,6 +36,10 @@ DeliveryId = Annotated[
 ]
 
 
+def _unrestricted(request: Request[Any, Any, Any]) -> None:
+    check_unrestricted(calling_app(request))
+
+
 class WebhookController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
@@ -35,7 +47,10 @@ class WebhookController(Controller):
     opt = {"scope": Scope.ADMIN}
 
     @post("/", summary="Register an application's webhook endpoint (its secret is shown once)")
-    async def add(self, data: JSONBody[WebhookIn], services: ServicesDep) -> WebhookCreatedOut:
+    async def add(
+        self, request: Request[Any, Any, Any], data: JSONBody[WebhookIn], services: ServicesDep
+    ) -> WebhookCreatedOut:
+        _unrestricted(request)
         row, secret = await services.webhooks.add(data)
         out = webhook_out(row)
         return WebhookCreatedOut(
@@ -45,25 +60,34 @@ class WebhookController(Controller):
     @get("/", summary="List webhook endpoints")
     async def list_endpoints(
         self,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         app: Annotated[str | None, Parameter(min_length=1, max_length=64, required=False)] = None,
     ) -> list[WebhookOut]:
+        _unrestricted(request)
         return [webhook_out(row) for row in await services.webhooks.endpoints(app)]
 
     @delete(
         "/{endpoint_id:str}", status_code=200, summary="Remove an endpoint (pending: cancelled)"
     )
-    async def remove(self, endpoint_id: EndpointId, services: ServicesDep) -> WebhookOut:
+    async def remove(
+        self, request: Request[Any, Any, Any], endpoint_id: EndpointId, services: ServicesDep
+    ) -> WebhookOut:
+        _unrestricted(request)
         return webhook_out(await services.webhooks.remove(endpoint_id))
 
     @post("/{endpoint_id:str}/test", status_code=202, summary="Queue a webhook.test event")
-    async def test(self, endpoint_id: EndpointId, services: ServicesDep) -> DeliveryOut:
+    async def test(
+        self, request: Request[Any, Any, Any], endpoint_id: EndpointId, services: ServicesDep
+    ) -> DeliveryOut:
+        _unrestricted(request)
         return delivery_out(await services.webhooks.test(endpoint_id))
 
     @post("/{endpoint_id:str}/rotate-secret", status_code=200, summary="Replace the secret")
     async def rotate_secret(
-        self, endpoint_id: EndpointId, services: ServicesDep
+        self, request: Request[Any, Any, Any], endpoint_id: EndpointId, services: ServicesDep
     ) -> SecretRotatedOut:
+        _unrestricted(request)
         secret, until = await services.webhooks.rotate_secret(endpoint_id)
         return SecretRotatedOut(
             endpoint_id=endpoint_id, secret=secret, previous_secret_until=iso(until)
@@ -72,6 +96,7 @@ class WebhookController(Controller):
     @get("/deliveries", summary="Recent deliveries, newest first")
     async def deliveries(
         self,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         status: Annotated[
             Literal["pending", "delivered", "failed", "cancelled"] | None,
@@ -82,11 +107,15 @@ class WebhookController(Controller):
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     ) -> list[DeliveryOut]:
+        _unrestricted(request)
         rows = await services.webhooks.deliveries(
             status=status, endpoint_id=endpoint_id, limit=limit
         )
         return [delivery_out(row) for row in rows]
 
     @post("/deliveries/{delivery_id:str}/retry", status_code=200, summary="Send a failed one again")
-    async def retry(self, delivery_id: DeliveryId, services: ServicesDep) -> DeliveryOut:
+    async def retry(
+        self, request: Request[Any, Any, Any], delivery_id: DeliveryId, services: ServicesDep
+    ) -> DeliveryOut:
+        _unrestricted(request)
         return delivery_out(await services.webhooks.retry(delivery_id))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, case, delete, func, insert, or_, select, update
@@ -229,6 +230,32 @@ _claimable = (
     # SQLite has one writer (BEGIN IMMEDIATE) and no FOR UPDATE: SQLAlchemy renders none there.
     .with_for_update(skip_locked=True)
 )
+# With a cap per endpoint: what is due, oldest first, but not of the endpoints this process has
+# as many attempts in flight as the cap allows (``full``); the rows read are locked (PostgreSQL:
+# others skip them) until the claim's commit, and only the ones picked are claimed.
+_CANDIDATES = (
+    select(_D.delivery_id, _D.endpoint_id)
+    .where(
+        _D.status == PENDING,
+        _D.next_attempt_at_ms <= bindparam("now_ms"),
+        or_(_D.lease_until_ms.is_(None), _D.lease_until_ms <= bindparam("now_ms")),
+        _D.endpoint_id.not_in(bindparam("full", expanding=True)),
+    )
+    .order_by(_D.next_attempt_at_ms)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_PICKED = (
+    update(webhook_deliveries)
+    .where(_D.delivery_id.in_(bindparam("ids", expanding=True)))
+    .values(
+        lease_until_ms=bindparam("lease_until_ms"),
+        leased_by=bindparam("worker"),
+        attempts=_D.attempts + 1,
+        last_attempt_at_ms=bindparam("now_ms"),
+    )
+    .returning(*webhook_deliveries.c)
+)
 _CLAIM = (
     update(webhook_deliveries)
     .where(_D.delivery_id.in_(_claimable.scalar_subquery()))
@@ -242,6 +269,15 @@ _CLAIM = (
 )
 
 
+_OLDEST_PENDING = select(func.min(_D.created_at_ms)).where(_D.status == PENDING)
+
+
+async def oldest_pending(connection: Connection) -> int | None:
+    """When the oldest delivery not yet made was queued (for the queue-age gauge)."""
+    value = (await connection.execute(_OLDEST_PENDING)).scalar_one()
+    return None if value is None else int(value)
+
+
 async def next_due(connection: Connection) -> int | None:
     """When the earliest pending delivery is due (a read: an idle poll writes nothing)."""
     value = (await connection.execute(_NEXT_DUE)).scalar_one()
@@ -249,13 +285,39 @@ async def next_due(connection: Connection) -> int | None:
 
 
 async def claim(
-    connection: Connection, *, worker: str, now_ms: int, lease_until_ms: int, limit: int
+    connection: Connection,
+    *,
+    worker: str,
+    now_ms: int,
+    lease_until_ms: int,
+    limit: int,
+    per_endpoint: int | None = None,
+    in_flight: Mapping[str, int] | None = None,
 ) -> list[Any]:
-    """Lease up to ``limit`` due deliveries to ``worker`` (attempts counted at the claim)."""
-    rows = await connection.execute(
-        _CLAIM,
-        {"now_ms": now_ms, "lease_until_ms": lease_until_ms, "worker": worker, "limit": limit},
+    """Lease up to ``limit`` due deliveries to ``worker`` (attempts counted at the claim).
+
+    ``per_endpoint``: at most this many in flight per endpoint, counting ``in_flight`` (the
+    caller's attempts under way, by endpoint id), so one slow receiver's backlog cannot take
+    every slot."""
+    params = {"now_ms": now_ms, "lease_until_ms": lease_until_ms, "worker": worker}
+    if per_endpoint is None:
+        rows = await connection.execute(_CLAIM, {**params, "limit": limit})
+        return list(rows.all())
+    taken = Counter(in_flight or {})
+    full = sorted(endpoint for endpoint, count in taken.items() if count >= per_endpoint)
+    candidates = await connection.execute(
+        _CANDIDATES, {"now_ms": now_ms, "limit": limit * per_endpoint, "full": full}
     )
+    picked: list[str] = []
+    for candidate in candidates:
+        if len(picked) == limit:
+            break
+        if taken[candidate.endpoint_id] < per_endpoint:
+            taken[candidate.endpoint_id] += 1
+            picked.append(candidate.delivery_id)
+    if not picked:
+        return []
+    rows = await connection.execute(_CLAIM_PICKED, {**params, "ids": picked})
     return list(rows.all())
 
 

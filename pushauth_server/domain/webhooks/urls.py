@@ -5,11 +5,20 @@ Only ``http`` and ``https``, with a host, at most 2048 characters, and without c
 the receiver who is calling. No fragment (it is never sent). Loopback and private addresses are
 allowed: endpoints are added by operators (admin scope), and receivers often sit next to the
 server.
+
+Printable ASCII only (an international host name in its ``xn--`` form, other characters
+percent-encoded): the URL stored and listed is then exactly the one requested. A Unicode host
+would be converted on the way out (``safe.example\u3002attacker.net`` is requested as
+``safe.example.attacker.net``), and invisible or right-to-left characters could make a listed
+URL read as another. The URL must also be one the delivering HTTP client can request (a valid
+``xn--`` label, ...), else every delivery to it would fail.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+import httpx
 
 from pushauth_server import errors
 
@@ -26,6 +35,11 @@ def checked_url(url: str) -> str:
         raise refuse(f"is longer than {MAX_URL_LENGTH} characters")
     if any(ord(ch) <= 32 or ord(ch) == 127 for ch in url):
         raise refuse("contains spaces or control characters")
+    if not url.isascii():
+        raise refuse(
+            "must be plain ASCII: write an international host name in its xn-- form and "
+            "percent-encode other characters"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -41,4 +55,8 @@ def checked_url(url: str) -> str:
         raise refuse("must not carry credentials (user:password@); the signature identifies us")
     if parts.fragment or url.endswith("#"):
         raise refuse("must not have a #fragment")
+    try:
+        _ = httpx.URL(url).host  # decoded as the worker's request decodes it (for Host:)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise refuse("cannot be read") from exc
     return url

@@ -1,9 +1,13 @@
 """Delivering the outbox: a task in every server process.
 
 Each pass reads when the next delivery is due (a read: an idle server writes nothing), then
-claims what is due with a lease (one ``UPDATE ... WHERE delivery_id IN (SELECT ... FOR UPDATE
-SKIP LOCKED)``: on PostgreSQL two processes never claim the same row; SQLite has one writer), and
-sends each claimed delivery once, outside any transaction. A 2xx response delivers it; anything
+claims what is due with a lease (in one transaction, ``SELECT ... FOR UPDATE SKIP LOCKED`` of
+the due rows, then ``UPDATE ... WHERE delivery_id IN (...)`` of the ones picked: on PostgreSQL
+two processes never claim the same row; SQLite has one writer), and
+sends each claimed delivery once, outside any transaction, in a task of its own: up to
+:data:`BATCH` attempts are in flight, at most :data:`PER_ENDPOINT` of them to one endpoint, and a
+slow receiver holds only its own (for at most the attempt's timeout), never the deliveries
+claimed after it nor, with a backlog, every slot. A 2xx response delivers it; anything
 else (an error status, a redirect, which is never followed, a timeout, a refused connection) is
 retried with exponential backoff and jitter until its retry period ends; then it is ``failed``
 and audited (``webhook.failed``).
@@ -18,9 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -33,12 +40,16 @@ from pushauth_server.domain.webhooks import store
 from pushauth_server.domain.webhooks.outbox import Outbox
 from pushauth_server.domain.webhooks.sealing import Sealer, SecretUnreadable
 from pushauth_server.domain.webhooks.signing import signed_headers
+from pushauth_server.observability.metrics import Metrics
 from pushauth_server.settings import Settings
 from pushauth_server.storage import Database
 
 logger = logging.getLogger("pushauth.webhooks")
 
-BATCH = 16  # deliveries claimed, and sent concurrently, per pass
+BATCH = 16  # attempts in flight at once, at most (each on its own: none waits for another)
+PER_ENDPOINT = 4  # of them to one endpoint: a slow receiver's backlog leaves slots to the others
+# A background task's name (app.BACKGROUND's prefix): not counted as a request's work.
+ATTEMPT_TASK = "pushauth background: webhook attempt"
 LEASE_MARGIN_MS = 1_000  # a lease lasts twice the attempt's timeout and this much
 
 
@@ -51,8 +62,10 @@ class WebhookWorker:
         outbox: Outbox,
         sealer: Sealer,
         audit: AuditLog,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = database
+        self._metrics = metrics or Metrics()
         self._settings = settings
         self._outbox = outbox
         self._sealer = sealer
@@ -65,47 +78,60 @@ class WebhookWorker:
             headers={"User-Agent": "pushauth-webhooks"},
         )
         self._next_due: int | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._per_endpoint: Counter[str] = Counter()  # attempts in flight, by endpoint id
 
     # --- the loop -------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled (then the attempts in flight are cancelled too)."""
         woken = self._outbox.woken
-        while True:
-            woken.clear()
-            try:
-                claimed = await self.run_once()
-            except Exception:  # a failed pass (database away) must not stop the next one
-                logger.exception("webhook delivery pass failed")
-                claimed = 0
-            if claimed:  # look again at once: more may be due, or the next is due soon
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._wait_seconds()):
-                    await woken.wait()
+        try:
+            while True:
+                woken.clear()
+                try:
+                    claimed = await self.run_once()
+                except Exception:  # a failed pass (database away) must not stop the next one
+                    logger.exception("webhook delivery pass failed")
+                    claimed = 0
+                if claimed and len(self._in_flight) < BATCH:
+                    continue  # look again at once: more may be due, or the next is due soon
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._wait_seconds()):
+                        await woken.wait()  # new deliveries, or an attempt ended (a free slot)
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     def _wait_seconds(self) -> float:
         wait = self._settings.webhook_poll_seconds
-        if self._next_due is not None:
+        if self._next_due is not None and len(self._in_flight) < BATCH:
             wait = min(wait, max(0.0, (self._next_due - now_ms()) / 1000))
         return wait
 
     async def run_once(self) -> int:
-        """One pass: claim what is due and deliver it; returns how many were claimed."""
-        now = now_ms()
+        """One pass: claim what is due, as many as there are free slots, and start each
+        attempt on its own (a slow receiver holds its own slot only: what is claimed after it
+        is delivered meanwhile); returns how many were claimed."""
+        free = BATCH - len(self._in_flight)
+        if free <= 0:
+            return 0
         async with self._db.read() as connection:
             due = await store.next_due(connection)
         self._next_due = due
-        if due is None or due > now:
+        if due is None or due > now_ms():
             return 0
-        lease_until = now + round(2 * self._timeout * 1000) + LEASE_MARGIN_MS
         async with self._db.write() as connection:
+            now = now_ms()  # the lease starts when the claim is made, after any wait for a lock
             claimed = await store.claim(
                 connection,
                 worker=self.worker_id,
                 now_ms=now,
-                lease_until_ms=lease_until,
-                limit=BATCH,
+                lease_until_ms=now + round(2 * self._timeout * 1000) + LEASE_MARGIN_MS,
+                limit=free,
+                per_endpoint=PER_ENDPOINT,
+                in_flight=self._per_endpoint,
             )
             endpoints = (
                 await store.endpoints_by_id(
@@ -114,19 +140,31 @@ class WebhookWorker:
                 if claimed
                 else {}
             )
-        if claimed:
-            results = await asyncio.gather(
-                *(self._deliver(row, endpoints.get(row.endpoint_id)) for row in claimed),
-                return_exceptions=True,
+        for row in claimed:
+            task = asyncio.create_task(
+                self._attempt(row, endpoints.get(row.endpoint_id)), name=ATTEMPT_TASK
             )
-            for row, result in zip(claimed, results, strict=True):
-                if isinstance(result, Exception):  # its lease runs out: it is tried again
-                    logger.error(
-                        "webhook %s: recording the attempt failed (%s)",
-                        row.delivery_id,
-                        type(result).__name__,
-                    )
+            self._in_flight.add(task)
+            self._per_endpoint[row.endpoint_id] += 1
+            task.add_done_callback(functools.partial(self._attempt_ended, row.endpoint_id))
         return len(claimed)
+
+    def _attempt_ended(self, endpoint_id: str, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._per_endpoint[endpoint_id] -= 1
+        if self._per_endpoint[endpoint_id] <= 0:
+            del self._per_endpoint[endpoint_id]
+        self._outbox.wake()  # a slot is free: look for what is due
+
+    async def _attempt(self, row: Any, endpoint: Any | None) -> None:
+        try:
+            await self._deliver(row, endpoint)
+        except Exception as exc:  # its lease runs out: it is tried again
+            logger.error(
+                "webhook %s: recording the attempt failed (%s)",
+                row.delivery_id,
+                type(exc).__name__,
+            )
 
     async def close(self) -> None:
         """Give back this process's leases (a graceful stop) and close the HTTP client."""
@@ -174,6 +212,10 @@ class WebhookWorker:
             error = f"no answer within {self._timeout:g} s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: could not reach the endpoint"
+        except (httpx.InvalidURL, ValueError) as exc:
+            # A stored URL the client cannot request (added before the URL rules refused it):
+            # a failed attempt like any other, so it ends as failed instead of going round.
+            error = f"{type(exc).__name__}: the endpoint URL cannot be requested"
         if status is not None and 200 <= status < 300:
             async with self._db.write() as connection:
                 await store.mark_delivered(
@@ -183,6 +225,7 @@ class WebhookWorker:
                     status_code=status,
                     now_ms=now_ms(),
                 )
+            self._metrics.webhook_delivery("delivered")
             logger.info("webhook %s delivered (HTTP %d)", row.delivery_id, status)
             return
         if status is not None:
@@ -213,6 +256,7 @@ class WebhookWorker:
                 error=error,
                 next_attempt_at_ms=min(now + delay_ms, int(row.retry_until_ms)),
             )
+        self._metrics.webhook_delivery("retried")
         logger.warning(
             "webhook %s attempt %d failed (%s); retrying in %.1f s",
             row.delivery_id,
@@ -246,10 +290,23 @@ class WebhookWorker:
             if held and status == store.FAILED:
                 record = await audit_log.append(connection, _failed_record(row, code, error))
         if record is not None:
+            self._metrics.webhook_delivery("failed")
             await self._audit.publish([record])
             logger.warning(
                 "webhook %s failed after %d attempts (%s)", row.delivery_id, row.attempts, error
             )
+
+
+def queue_age_hook(database: Database, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    """A scrape hook (:meth:`Metrics.on_scrape`): the age of the oldest delivery not yet made,
+    read from the outbox when Prometheus scrapes (never on a request's path)."""
+
+    async def read_queue_age() -> None:
+        async with database.read() as connection:
+            oldest = await store.oldest_pending(connection)
+        metrics.webhook_queue_age(0.0 if oldest is None else (now_ms() - oldest) / 1000)
+
+    return read_queue_age
 
 
 def _failed_record(row: Any, code: int | None, error: str) -> AuditRecord:
