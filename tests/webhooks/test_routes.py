@@ -170,3 +170,31 @@ async def test_remove_cancels_what_is_pending(harness: Harness) -> None:
 async def test_webhook_routes_need_the_api_key(harness: Harness) -> None:
     response = await harness.client.get("/v1/webhooks")
     assert_error(response, 401, "invalid_api_key")
+
+
+async def test_a_user_restricted_admin_cannot_manage_webhooks(harness: Harness) -> None:
+    """A deploy-* admin must not subscribe an unrestricted app's endpoint (every user's events),
+    nor list, remove, test or re-key other apps' endpoints: like managing applications, webhooks
+    need an admin without a user restriction."""
+    created = await harness.rp(
+        "POST", "/v1/apps", json={"name": "ci-admin", "scopes": ["admin"], "users": ["deploy-*"]}
+    )
+    assert created.status_code == 201, created.text
+    restricted = {"Authorization": f"Bearer {created.json()['key']}"}
+    added = await _add(harness, "https://rp.example/hooks")
+    assert added.status_code == 201, added.text
+    endpoint = added.json()["endpoint_id"]
+    before = await _rows(harness, webhook_endpoints)
+    for method, path, body in [
+        ("POST", "/v1/webhooks", {"url": "https://evil.example/hooks", "app": "operator"}),
+        ("GET", "/v1/webhooks", None),
+        ("GET", "/v1/webhooks/deliveries", None),
+        ("POST", f"/v1/webhooks/{endpoint}/test", None),
+        ("POST", f"/v1/webhooks/{endpoint}/rotate-secret", None),
+        ("POST", f"/v1/webhooks/deliveries/msg_x.{endpoint}/retry", None),
+        ("DELETE", f"/v1/webhooks/{endpoint}", None),
+    ]:
+        response = await harness.client.request(method, path, headers=restricted, json=body)
+        assert_error(response, 403, "user_not_allowed")
+    assert await _rows(harness, webhook_endpoints) == before
+    assert await _rows(harness, webhook_deliveries) == []

@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, Parameter
 
 from pushauth_server.clock import iso
+from pushauth_server.domain.apps.guard import unrestricted_admin
 from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.webhooks.schemas import (
     DeliveryOut,
@@ -33,6 +34,9 @@ class WebhookController(Controller):
     tags = ["webhooks"]
     security = [{"ApiKey": []}]
     opt = {"scope": Scope.ADMIN}
+    # An endpoint receives its app's events for every user that app may act for: only an admin
+    # without a user restriction manages them (as with applications).
+    guards = [unrestricted_admin]
 
     @post("/", summary="Register an application's webhook endpoint (its secret is shown once)")
     async def add(self, data: JSONBody[WebhookIn], services: ServicesDep) -> WebhookCreatedOut:
