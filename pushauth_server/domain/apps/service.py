@@ -48,8 +48,16 @@ class AppService:
     async def authenticate(self, presented: str) -> AppIdentity | None:
         """The application whose live key ``presented`` is; None for an unknown, revoked or
         past-grace key (one indexed read)."""
+        identity = await self.live(key_hash(presented))
+        if identity is not None:
+            self.used(identity.app_id, now_ms())
+        return identity
+
+    async def live(self, digest: str) -> AppIdentity | None:
+        """The application whose key has SHA-256 ``digest``, if that key still works now (also
+        how an open stream checks that the key it was opened with was not revoked since)."""
         async with self._db.read() as connection:
-            match = await store.by_key_hash(connection, key_hash(presented))
+            match = await store.by_key_hash(connection, digest)
         now = now_ms()
         if (
             match is None
@@ -59,7 +67,6 @@ class AppService:
             or (match.key_expires_at_ms is not None and match.key_expires_at_ms <= now)
         ):
             return None
-        self.used(match.identity.app_id, now)
         return match.identity
 
     def used(self, app_id: str, at_ms: int) -> None:
