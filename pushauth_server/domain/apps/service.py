@@ -16,6 +16,8 @@ import asyncio
 import logging
 from dataclasses import replace
 
+from sqlalchemy.exc import IntegrityError
+
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, now_ms
 from pushauth_server.domain.apps import store
@@ -131,11 +133,11 @@ class AppService:
         now = now_ms()
         async with self._db.write() as connection:
             if await store.name_taken(connection, name):
-                raise errors.AppNameTaken(
-                    f"An application named {name!r} already exists; choose another name.",
-                    name=name,
-                )
-            await store.add_app(connection, identity, now)
+                raise _name_taken(name)
+            try:
+                await store.add_app(connection, identity, now)
+            except IntegrityError:  # PostgreSQL: another create of this name committed meanwhile
+                raise _name_taken(name) from None
             key_id = new_id("key")
             await store.add_key(
                 connection,
@@ -255,6 +257,12 @@ class AppService:
             )
         await self._audit.publish([record])
         return replace(found, identity=replace(found.identity, display_name=display_name))
+
+
+def _name_taken(name: str) -> errors.AppNameTaken:
+    return errors.AppNameTaken(
+        f"An application named {name!r} already exists; choose another name.", name=name
+    )
 
 
 def _not_found(name: str) -> errors.AppNotFound:
