@@ -242,6 +242,13 @@ def _backup(database: Path, *, label: str) -> Path:
             os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
             continue
+        except OSError as exc:  # a directory the server may not write to, a name too long
+            raise MigrationError(
+                f"Could not save a copy of the database before upgrading it, as {target}: "
+                f"{exc.strerror or exc}. Nothing changed. Let this user write to "
+                f"{database.parent} (or copy the database yourself, somewhere it can), then "
+                "run: pushauth db upgrade"
+            ) from exc
         break
     else:  # pragma: no cover - a hundred backups within one second
         raise MigrationError(f"could not name a backup next to {database}")

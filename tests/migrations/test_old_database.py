@@ -17,7 +17,7 @@ from pathlib import Path
 from pushauth_server.storage.migrate import BASELINE, head
 from tests.conftest import StartServer
 from tests.migrations.cli import db, pushauth
-from tests.migrations.fixtures import NEW_COLUMNS, OLD_TABLES, load, rows
+from tests.migrations.fixtures import NEW_COLUMNS, OLD_TABLES, load, load_sqlite, rows
 from tests.migrations.revisions import LATER
 from tests.support.databases import Blank, blank, pg_connect  # noqa: F401
 from tests.support.processes import Commands
@@ -166,3 +166,21 @@ async def test_an_upgrade_that_fails_halfway_changes_nothing(blank: Blank, tmp_p
             await pg.close()
     assert "applications" not in names  # 0003 ran, and was rolled back with the rest
     assert "app_id" not in columns
+
+
+def test_a_backup_that_cannot_be_written_stops_the_upgrade_and_says_why(tmp_path: Path) -> None:
+    """The copy taken before a SQLite upgrade cannot be made (here its name is too long for the
+    file system; in life, often a directory the server's user may not write to): the upgrade
+    does not run, and the message says what failed and what to do, not "could not reach"."""
+    path = tmp_path / ("p" * 230 + ".db")  # the database fits; its backup's name does not
+    load_sqlite(path)
+    url = f"sqlite:///{path}"
+    failed = pushauth(tmp_path / "cli", "db", "upgrade", "--database-url", url)
+    assert failed.returncode == 7, failed.stderr
+    message = " ".join(failed.stderr.split())
+    assert "Could not save a copy of the database" in message
+    assert "Nothing changed" in message
+    assert "Could not reach" not in message
+    state = db(tmp_path / "cli", "current", url)
+    assert state["current"] is None
+    assert state["pending"] == list(LATER)
