@@ -7,6 +7,7 @@ grace ended: a leaked key the operator revoked does not keep an audit stream it 
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -14,6 +15,8 @@ from litestar.connection import ASGIConnection
 
 from pushauth_server.domain.apps.identity import calling_key_hash
 from pushauth_server.domain.apps.service import AppService
+
+logger = logging.getLogger("pushauth.apps")
 
 
 class KeyStillLive:
@@ -35,7 +38,11 @@ class KeyStillLive:
         if now - self._checked < self._interval:
             return True
         self._checked = now
-        return await self._apps.live(self._digest) is not None
+        try:
+            return await self._apps.live(self._digest) is not None
+        except Exception:  # the database cannot say: end the stream cleanly (it may reconnect)
+            logger.warning("could not check a stream's API key again; the stream ends")
+            return False
 
 
 __all__ = ["KeyStillLive"]
