@@ -104,7 +104,8 @@ def challenge_line(challenge: PendingChallenge, account: Account) -> str:
         value = challenge.shown.get(spec.name, "")
         if value and not spec.server_supplied:
             parts.append(f"{spec.name.removeprefix('initiator_')}={quoted(value)}")
-    parts.extend(f"{visible(k)}={quoted(v)}" for k, v in sorted(challenge.custom.items()))
+    # Custom fields carry a prefix: one named "application" cannot pass for the server's.
+    parts.extend(f"custom.{visible(k)}={quoted(v)}" for k, v in sorted(challenge.custom.items()))
     return "  ".join(parts)
 
 

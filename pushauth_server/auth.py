@@ -28,7 +28,7 @@ from litestar.connection import ASGIConnection
 from pushauth_server import errors
 from pushauth_server.clock import now_ms, sha256_hex
 from pushauth_server.domain.apps.identity import set_calling_app
-from pushauth_server.domain.apps.keys import looks_like_key
+from pushauth_server.domain.apps.keys import key_hash, looks_like_key
 from pushauth_server.domain.apps.models import OPERATOR, AppIdentity
 from pushauth_server.domain.apps.scopes import check_scope
 from pushauth_server.domain.apps.service import AppService
@@ -78,6 +78,10 @@ class ApiKeyCheck:
             return None
         return await self._apps.authenticate(presented)
 
+    @staticmethod
+    def _digest(app: AppIdentity, presented: str) -> str | None:
+        return None if app is OPERATOR else key_hash(presented)
+
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _sep, presented = header.partition(" ")
@@ -111,7 +115,7 @@ class ApiKeyCheck:
                     authenticated=True,
                 )
                 raise
-            set_calling_app(connection.scope, app)
+            set_calling_app(connection.scope, app, self._digest(app, presented))
             return
         client = connection.client.host if connection.client else None
         await self._audit.record(

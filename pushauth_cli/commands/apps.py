@@ -32,6 +32,9 @@ app = typer.Typer(
 SCOPES = ("challenges", "enrollment", "admin")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# The server's limit (domain/apps/service.py MAX_GRACE_SECONDS; a test keeps them equal), here
+# without importing the server: a longer grace is said locally, with the limit.
+MAX_GRACE_DAYS = 30
 
 
 def _check_name(value: str) -> str:
@@ -72,7 +75,10 @@ def parse_grace(text: str) -> float:
     match = _DURATION.match(text.strip())
     if not match:
         raise typer.BadParameter("use seconds or a duration like 30m, 24h, 7d (0: at once)")
-    return float(match.group(1)) * _SECONDS[match.group(2)]
+    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    if seconds > MAX_GRACE_DAYS * 86_400:
+        raise typer.BadParameter(f"the grace period is at most {MAX_GRACE_DAYS}d")
+    return seconds
 
 
 NameArg = Annotated[
@@ -130,7 +136,7 @@ def create(
             "--scope",
             help="A scope to grant, repeatable: challenges (create, read, wait on, cancel "
             "challenges), enrollment (issue enrollment tokens), admin (devices, users, unlock, "
-            "audit, applications). Default: challenges.",
+            "audit, applications, webhooks). Default: challenges.",
             callback=_check_scopes,
             metavar="SCOPE",
         ),
@@ -254,7 +260,8 @@ def rotate(
         str,
         typer.Option(
             "--grace",
-            help="How long the old key keeps working: seconds or 30m, 24h, 7d; 0 stops it now.",
+            help="How long the old key keeps working: seconds or 30m, 24h, 7d (at most 30d); "
+            "0 stops it now.",
             metavar="DURATION",
         ),
     ] = "24h",

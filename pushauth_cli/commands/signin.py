@@ -154,7 +154,11 @@ def signin(
     ] = False,
     replace: Annotated[
         bool,
-        typer.Option("--replace", help="Cancel the user's pending challenge instead of failing."),
+        typer.Option(
+            "--replace",
+            help="Cancel the user's pending challenge instead of failing (one this key's "
+            "application created, or any with an admin key).",
+        ),
     ] = False,
 ) -> None:
     """Push a sign-in request to USER's devices and wait for the answer.

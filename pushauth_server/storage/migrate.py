@@ -38,6 +38,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from pushauth_server.storage.database import Database
@@ -190,18 +191,44 @@ def upgrade_connection(
     backup = None
     if sqlite_file is not None and not state.empty:
         backup = _backup(sqlite_file, label=before or "unversioned")
-    if state.unversioned:
-        MigrationContext.configure(connection).stamp(_script(), BASELINE)
-    config = Config()
-    config.set_main_option("script_location", str(_SCRIPTS))
-    config.attributes["connection"] = connection
-    command.upgrade(config, target)
+    try:
+        if state.unversioned:
+            MigrationContext.configure(connection).stamp(_script(), BASELINE)
+        config = Config()
+        config.set_main_option("script_location", str(_SCRIPTS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, target)
+    except DBAPIError as exc:
+        if _not_the_schema(exc):  # unreachable or busy: said as such by the caller
+            raise
+        raise _failed(exc, state.pending, backup) from exc
     return UpgradeResult(
         before=before,
         after=state.head,
         created=state.empty,
         applied=state.pending,
         backup=backup,
+    )
+
+
+def _not_the_schema(exc: DBAPIError) -> bool:
+    """A failure of the connection (lost, refused) or a SQLite file held by another process,
+    rather than of a revision's statements."""
+    from pushauth_server.storage.unreachable import is_unreachable
+
+    reason = str(exc.orig).lower()
+    return is_unreachable(exc) or "database is locked" in reason or "busy" in reason
+
+
+def _failed(exc: DBAPIError, pending: tuple[str, ...], backup: Path | None) -> MigrationError:
+    """A revision's statement failed: the transaction is rolled back, nothing changed."""
+    reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc).__name__
+    saved = f" The database as it was is also saved in {backup}." if backup else ""
+    return MigrationError(
+        f"The schema upgrade ({', '.join(pending)}) failed: {reason}. Nothing changed: the "
+        f"upgrade is one transaction and was rolled back.{saved} Remove what is in the way "
+        "(a table or index of the same name, made outside pushauth), then run: "
+        "pushauth db upgrade"
     )
 
 
@@ -215,6 +242,13 @@ def _backup(database: Path, *, label: str) -> Path:
             os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
             continue
+        except OSError as exc:  # a directory the server may not write to, a name too long
+            raise MigrationError(
+                f"Could not save a copy of the database before upgrading it, as {target}: "
+                f"{exc.strerror or exc}. Nothing changed. Let this user write to "
+                f"{database.parent} (or copy the database yourself, somewhere it can), then "
+                "run: pushauth db upgrade"
+            ) from exc
         break
     else:  # pragma: no cover - a hundred backups within one second
         raise MigrationError(f"could not name a backup next to {database}")

@@ -132,3 +132,21 @@ def test_device_version(runner: CliRunner) -> None:
     result = runner.invoke(device_app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.output == f"pushauth-device {version('pushauth')}\n"
+
+
+@pytest.mark.parametrize(
+    ("grace", "expected"), [("30d", 6), ("2592000", 6), ("31d", 2), ("2592001", 2), ("721h", 2)]
+)
+def test_rotate_checks_the_grace_against_the_servers_limit(
+    runner: CliRunner, grace: str, expected: int
+) -> None:
+    """A grace past the server's 30 days is said locally with the limit (exit 2); one within it
+    reaches the (absent) server (exit 6)."""
+    from pushauth_server.domain.apps.service import MAX_GRACE_SECONDS
+
+    assert MAX_GRACE_SECONDS == 30 * 86_400
+    args = ["apps", "rotate", "web", "--grace", grace, "--url", UNREACHABLE, "--api-key", "k"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == expected, result.output
+    if expected == 2:
+        assert "at most 30d" in result.output

@@ -73,7 +73,7 @@ def test_request_details_show_every_field_escaped() -> None:
     assert shown["Note"] == visible(HOSTILE)
     assert shown["From host"] == "host\\u202e.com"
     assert shown["Browser"] == "Agent\\r\\nX-Injected: 1"
-    assert shown["field\\n"] == visible(HOSTILE)
+    assert shown["field\\n (custom)"] == visible(HOSTILE)
 
 
 def test_pending_lines_show_every_field_escaped() -> None:
@@ -82,7 +82,25 @@ def test_pending_lines_show_every_field_escaped() -> None:
     assert line.split("  ")[1] == "application='Pay\\u202eroll\\n'"  # first, escaped
     assert "\\u202e" in line
     assert "X-Injected" in line
-    assert "field\\n=" in line
+    assert "custom.field\\n=" in line
+
+
+def test_a_custom_field_cannot_pass_for_a_field_the_server_supplies() -> None:
+    """A relying party naming its custom fields "application" or "Server" does not add a second
+    asking application or server to what the device shows."""
+    spoofing = dataclasses.replace(
+        CHALLENGE,
+        shown={**CHALLENGE.shown, "application": "Web shop"},
+        custom={"application": "Bank", "Server": "https://bank.example", "User": "root"},
+    )
+    line = challenge_line(spoofing, ACCOUNT)
+    fields = line.split("  ")
+    assert [f for f in fields if f.startswith("application=")] == ["application='Web shop'"]
+    assert "custom.application='Bank'" in fields
+    labels = [label for label, _ in detail_rows(ACCOUNT, spoofing, None)]
+    assert labels.count("Server") == labels.count("User") == 1
+    assert "application" not in labels
+    assert {"application (custom)", "Server (custom)", "User (custom)"} <= set(labels)
 
 
 def test_accounts_output_escapes_the_device_name(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 from pushauth_server.storage.migrate import BASELINE, head
 from tests.conftest import StartServer
 from tests.migrations.cli import db, pushauth
-from tests.migrations.fixtures import NEW_COLUMNS, OLD_TABLES, load, rows
+from tests.migrations.fixtures import NEW_COLUMNS, OLD_TABLES, load, load_sqlite, rows
 from tests.migrations.revisions import LATER
-from tests.support.databases import Blank, blank  # noqa: F401
+from tests.support.databases import Blank, blank, pg_connect  # noqa: F401
 from tests.support.processes import Commands
 
 
@@ -109,3 +109,78 @@ async def test_a_database_stamped_at_the_baseline_upgrades_the_same_way(
     assert db(tmp_path / "cli", "current", blank.url)["pending"] == list(LATER)
     result = await blank.database.upgrade_schema()
     assert result.applied == LATER
+
+
+async def test_an_upgrade_that_fails_halfway_changes_nothing(blank: Blank, tmp_path: Path) -> None:
+    """The last revision fails (an object of its index's name is already there) after the
+    earlier ones ran: the whole upgrade is rolled back, the command says so without a traceback,
+    and the database is as the release left it (still upgradable once the obstacle is gone)."""
+    reference = tmp_path / "reference.db"
+    await load(blank, reference=reference)
+    obstacle = "CREATE INDEX ix_webhook_deliveries_created ON challenges (created_at_ms)"
+    if blank.path is not None:
+        with sqlite3.connect(blank.path) as connection:
+            connection.execute(obstacle)
+        connection.close()
+    else:
+        pg = await pg_connect(blank.url)
+        try:
+            await pg.execute(obstacle)
+        finally:
+            await pg.close()
+
+    failed = pushauth(tmp_path / "cli", "db", "upgrade", "--database-url", blank.url)
+    assert failed.returncode == 7, failed.stderr  # not done (not "unreachable", 6)
+    message = " ".join(failed.stderr.split())
+    assert "Traceback" not in message
+    assert "ix_webhook_deliveries_created" in message  # what is in the way
+    assert "Nothing changed" in message
+    assert "pushauth db upgrade" in message
+    assert "Could not reach" not in message
+
+    state = db(tmp_path / "cli", "current", blank.url)
+    assert state["current"] is None
+    assert state["made_before_migrations"] is True
+    assert state["pending"] == list(LATER)
+    for table, (_, columns) in OLD_TABLES.items():
+        assert await rows(blank, table, columns) == await rows(
+            blank, table, columns, reference=reference
+        ), table
+    if blank.path is not None:
+        with sqlite3.connect(blank.path) as connection:
+            names = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+            columns = {r[1] for r in connection.execute("PRAGMA table_info(challenges)")}
+        connection.close()
+    else:
+        pg = await pg_connect(blank.url)
+        try:
+            names = {r[0] for r in await pg.fetch("SELECT relname FROM pg_class")}
+            columns = {
+                r[0]
+                for r in await pg.fetch(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = 'challenges'"
+                )
+            }
+        finally:
+            await pg.close()
+    assert "applications" not in names  # 0003 ran, and was rolled back with the rest
+    assert "app_id" not in columns
+
+
+def test_a_backup_that_cannot_be_written_stops_the_upgrade_and_says_why(tmp_path: Path) -> None:
+    """The copy taken before a SQLite upgrade cannot be made (here its name is too long for the
+    file system; in life, often a directory the server's user may not write to): the upgrade
+    does not run, and the message says what failed and what to do, not "could not reach"."""
+    path = tmp_path / ("p" * 230 + ".db")  # the database fits; its backup's name does not
+    load_sqlite(path)
+    url = f"sqlite:///{path}"
+    failed = pushauth(tmp_path / "cli", "db", "upgrade", "--database-url", url)
+    assert failed.returncode == 7, failed.stderr
+    message = " ".join(failed.stderr.split())
+    assert "Could not save a copy of the database" in message
+    assert "Nothing changed" in message
+    assert "Could not reach" not in message
+    state = db(tmp_path / "cli", "current", url)
+    assert state["current"] is None
+    assert state["pending"] == list(LATER)

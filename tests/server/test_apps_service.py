@@ -3,8 +3,10 @@ revocation, last-used times written in one flush, reads folded into counted audi
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, text
 
 from pushauth_server import errors
 from pushauth_server.clock import sha256_hex
@@ -97,3 +99,50 @@ async def test_reads_are_folded_into_one_counted_row(stack: Stack) -> None:
     await audit.tick()  # nothing new: nothing written
     async with stack.database.read() as connection:
         assert len((await connection.execute(select(audit_events))).all()) == len(rows)
+
+
+async def test_two_creates_of_one_name_at_once_refuse_the_second_by_name(stack: Stack) -> None:
+    """PostgreSQL: both creates find the name free, the second insert then waits on the unique
+    index and fails there: that is ``409 app_name_taken``, not a 500."""
+    if stack.database.is_sqlite:
+        pytest.skip("one SQLite writer at a time: the two creates cannot interleave")
+    apps = stack.services.apps
+    waiting = (
+        select(func.count())
+        .select_from(text("pg_stat_activity"))
+        .where(
+            text("wait_event_type = 'Lock'"),
+            text("query LIKE 'INSERT INTO applications%'"),
+            text("datname = current_database()"),
+        )
+    )
+    async with stack.database.write() as first:
+        await first.execute(
+            insert(applications).values(
+                app_id="app_first",
+                name="race",
+                display_name="First",
+                scopes="challenges",
+                created_at_ms=1,
+            )
+        )
+        second = asyncio.create_task(
+            apps.create(
+                name="race",
+                display_name="Second",
+                scopes=frozenset({Scope.CHALLENGES}),
+                users=None,
+                by=OPERATOR,
+            )
+        )
+        while True:  # until the second create waits on the first's uncommitted row
+            async with stack.database.read() as connection:
+                if (await connection.execute(waiting)).scalar_one():
+                    break
+            assert not second.done(), second
+            await asyncio.sleep(0.01)  # a poll interval, not a synchronisation
+    with pytest.raises(errors.AppNameTaken):
+        await second
+    async with stack.database.read() as connection:
+        names = [row.display_name for row in await connection.execute(select(applications))]
+    assert "Second" not in names

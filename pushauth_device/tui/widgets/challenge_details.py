@@ -61,7 +61,9 @@ def detail_rows(
         if not spec.server_supplied
     )
     rows.extend((label, value) for label, value in optional if value)
-    rows.extend(sorted(c.custom.items()))
+    # The relying party names its custom fields: marked, so a field it calls "Server" or
+    # "Application" never passes for one the server supplies.
+    rows.extend((f"{key} (custom)", value) for key, value in sorted(c.custom.items()))
     rows = [(visible(label), visible(value)) for label, value in rows]
     rows.append(("Requested", date_time(c.created_at_ms, tz)))
     return rows

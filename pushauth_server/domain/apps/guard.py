@@ -3,7 +3,13 @@ refusals (counted per client address, folded by domain/audit/noise.py)."""
 
 from __future__ import annotations
 
-from pushauth_server.domain.apps.access import user_not_allowed
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from pushauth_server.domain.apps.access import check_unrestricted, user_not_allowed
+from pushauth_server.domain.apps.identity import calling_app
 from pushauth_server.domain.apps.models import AppIdentity
 from pushauth_server.domain.apps.restriction import allows
 from pushauth_server.domain.audit.log import AuditLog
@@ -25,4 +31,12 @@ async def require_user(audit: AuditLog, app: AppIdentity, user_id: str, what: st
     raise user_not_allowed(app)
 
 
-__all__ = ["require_user"]
+def unrestricted_admin(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """A Litestar guard: the route is for an application without a user restriction (webhooks
+    of any application: a ``deploy-*`` admin must not subscribe to every user's events)."""
+    check_unrestricted(calling_app(connection))
+
+
+__all__ = ["require_user", "unrestricted_admin"]

@@ -26,6 +26,17 @@ def app_name_problem(value: str) -> str | None:
     return None
 
 
+def display_name_problem(value: str) -> str | None:
+    """The device shows the display name as the asking application: it must name something
+    (not blank), with no spaces around it (ASCII or not) to pad or hide it."""
+    if not value.strip() or value != value.strip():
+        return (
+            f"display_name {value!r} must name the application: not blank, and no spaces "
+            "at its start or end."
+        )
+    return None
+
+
 def user_entry_problem(value: str) -> str | None:
     if not value or len(value) > USER_ENTRY_MAX_LENGTH or _ENTRY.fullmatch(value) is None:
         return (
@@ -44,5 +55,6 @@ __all__ = [
     "USER_ENTRY_MAX_LENGTH",
     "USER_ENTRY_PATTERN",
     "app_name_problem",
+    "display_name_problem",
     "user_entry_problem",
 ]

@@ -17,6 +17,7 @@ from pushauth_server.domain.apps.names import (
     USER_ENTRY_PATTERN,
     USERS_MAX_ENTRIES,
     app_name_problem,
+    display_name_problem,
     user_entry_problem,
 )
 from pushauth_server.domain.apps.service import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
@@ -47,6 +48,13 @@ UserEntry = Annotated[
 ]
 
 
+def _check_display_name(value: str) -> None:
+    check_text("display_name", value)
+    problem = display_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+
+
 class CreateAppIn(Struct, forbid_unknown_fields=True, kw_only=True):
     name: AppName
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(Scope))]
@@ -60,7 +68,7 @@ class CreateAppIn(Struct, forbid_unknown_fields=True, kw_only=True):
         if problem:
             raise ValueError(f"name: {problem}")
         if self.display_name is not None:
-            check_text("display_name", self.display_name)
+            _check_display_name(self.display_name)
         for entry in self.users or ():
             entry_problem = user_entry_problem(entry)
             if entry_problem:
@@ -71,7 +79,7 @@ class UpdateAppIn(Struct, forbid_unknown_fields=True, kw_only=True):
     display_name: DisplayName
 
     def __post_init__(self) -> None:
-        check_text("display_name", self.display_name)
+        _check_display_name(self.display_name)
 
 
 class RotateIn(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -16,6 +16,8 @@ import asyncio
 import logging
 from dataclasses import replace
 
+from sqlalchemy.exc import IntegrityError
+
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, now_ms
 from pushauth_server.domain.apps import store
@@ -48,8 +50,16 @@ class AppService:
     async def authenticate(self, presented: str) -> AppIdentity | None:
         """The application whose live key ``presented`` is; None for an unknown, revoked or
         past-grace key (one indexed read)."""
+        identity = await self.live(key_hash(presented))
+        if identity is not None:
+            self.used(identity.app_id, now_ms())
+        return identity
+
+    async def live(self, digest: str) -> AppIdentity | None:
+        """The application whose key has SHA-256 ``digest``, if that key still works now (also
+        how an open stream checks that the key it was opened with was not revoked since)."""
         async with self._db.read() as connection:
-            match = await store.by_key_hash(connection, key_hash(presented))
+            match = await store.by_key_hash(connection, digest)
         now = now_ms()
         if (
             match is None
@@ -59,7 +69,6 @@ class AppService:
             or (match.key_expires_at_ms is not None and match.key_expires_at_ms <= now)
         ):
             return None
-        self.used(match.identity.app_id, now)
         return match.identity
 
     def used(self, app_id: str, at_ms: int) -> None:
@@ -124,11 +133,11 @@ class AppService:
         now = now_ms()
         async with self._db.write() as connection:
             if await store.name_taken(connection, name):
-                raise errors.AppNameTaken(
-                    f"An application named {name!r} already exists; choose another name.",
-                    name=name,
-                )
-            await store.add_app(connection, identity, now)
+                raise _name_taken(name)
+            try:
+                await store.add_app(connection, identity, now)
+            except IntegrityError:  # PostgreSQL: another create of this name committed meanwhile
+                raise _name_taken(name) from None
             key_id = new_id("key")
             await store.add_key(
                 connection,
@@ -248,6 +257,12 @@ class AppService:
             )
         await self._audit.publish([record])
         return replace(found, identity=replace(found.identity, display_name=display_name))
+
+
+def _name_taken(name: str) -> errors.AppNameTaken:
+    return errors.AppNameTaken(
+        f"An application named {name!r} already exists; choose another name.", name=name
+    )
 
 
 def _not_found(name: str) -> errors.AppNotFound:

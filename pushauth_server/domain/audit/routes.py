@@ -16,6 +16,7 @@ from pushauth_server import errors, sse
 from pushauth_server.domain.apps.access import check_unrestricted
 from pushauth_server.domain.apps.guard import require_user
 from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.live import KeyStillLive
 from pushauth_server.domain.apps.models import AppIdentity, Scope
 from pushauth_server.domain.audit import store, verify
 from pushauth_server.domain.audit.chain import Head
@@ -138,6 +139,8 @@ class AuditController(Controller):
         """Sends events after ``after_id`` (if given), then each new one as an ``audit`` event."""
         await _reader(request, services, user_id, "stream")
         keepalive = services.settings.stream_keepalive_seconds
+        # The key is checked again while the stream lasts: revoked, the stream ends.
+        key_works = KeyStillLive(services.apps, request, keepalive)
 
         async def events() -> AsyncIterator[bytes]:
             async with services.notifier.subscribe(AUDIT_CHANNEL) as subscriber:
@@ -156,6 +159,8 @@ class AuditController(Controller):
                 yield sse.frame("ready", b"{}")
                 while not reader.closed:
                     data = await reader.next(keepalive)
+                    if not await key_works():
+                        return
                     if data is None:
                         if not reader.closed:
                             yield sse.KEEPALIVE

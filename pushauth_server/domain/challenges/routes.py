@@ -13,6 +13,7 @@ from litestar.response import Stream
 from pushauth_server import sse
 from pushauth_server.domain.apps.guard import require_user
 from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.live import KeyStillLive
 from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.challenges.schemas import ChallengeOut, CreateChallengeIn, challenge_out
 from pushauth_server.domain.challenges.waiting import watch
@@ -92,12 +93,16 @@ class ChallengeController(Controller):
         )
         # The first state is read before the response starts: an unknown id is a 404.
         first = await anext(frames)
+        # The key is checked again while the stream lasts: revoked, the stream ends.
+        key_works = KeyStillLive(services.apps, request, services.settings.stream_keepalive_seconds)
 
         async def stream() -> AsyncIterator[bytes]:
             try:
                 with services.metrics.waiter("events"):
                     yield sse.frame("status", first or b"")
                     async for state in frames:
+                        if not await key_works():
+                            return
                         yield sse.KEEPALIVE if state is None else sse.frame("status", state)
             finally:
                 await frames.aclose()

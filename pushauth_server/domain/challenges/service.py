@@ -26,7 +26,7 @@ from typing import Any
 from pushauth_server import errors
 from pushauth_server.clock import iso, new_id, new_nonce, now_ms
 from pushauth_server.domain.apps.access import may_see_challenge
-from pushauth_server.domain.apps.models import AppIdentity
+from pushauth_server.domain.apps.models import AppIdentity, Scope
 from pushauth_server.domain.audit import log as audit_log
 from pushauth_server.domain.audit.log import AuditLog
 from pushauth_server.domain.audit.records import AuditEvent, AuditRecord
@@ -81,6 +81,13 @@ def _signed_as_v2(
         context_hash=legacy_context_hash(challenge.context, version=2),
     )
     return verify(public_key=public_key, message=v2, signature=signature)
+
+
+def _replaces_any(app: AppIdentity) -> bool:
+    """Whether ``replace_pending`` from ``app`` may cancel any pending challenge of the user (its
+    routes already checked the user): as for cancelling, an ``admin`` app may; any other only
+    its own (access.may_see_challenge)."""
+    return Scope.ADMIN in app.scopes
 
 
 def _record(event: AuditEvent, challenge: Challenge, **fields: object) -> AuditRecord:
@@ -174,6 +181,7 @@ class ChallengeService:
         state: policy.LimitState,
         facts: store.CreateFacts,
         request: CreateChallengeIn,
+        app: AppIdentity,
         now: int,
     ) -> policy.Refusal | None:
         return policy.check_create(
@@ -183,6 +191,7 @@ class ChallengeService:
             replace_pending=request.replace_pending,
             now_ms=now,
             settings=self._settings,
+            pending_of_others=0 if _replaces_any(app) else facts.pending_of_others,
         )
 
     async def create(self, request: CreateChallengeIn, app: AppIdentity) -> tuple[Challenge, int]:
@@ -197,7 +206,7 @@ class ChallengeService:
         async with self._db.write() as connection:
             await store.lock_user(connection, user_id)
             window_ms = round(self._settings.challenge_window_seconds * 1000)
-            facts = await store.create_facts(connection, user_id, now, window_ms)
+            facts = await store.create_facts(connection, user_id, now, window_ms, app.app_id)
             if facts.devices == 0:
                 raise errors.NoEnrolledDevice(
                     f"User {user_id!r} has no enrolled device. "
@@ -205,7 +214,7 @@ class ChallengeService:
                     user_id=user_id,
                 )
             state = facts.limits
-            refusal = self._check_create(state, facts, request, now)
+            refusal = self._check_create(state, facts, request, app, now)
             if refusal and refusal.state != state and connection.dialect.name == "postgresql":
                 # The refusal writes the limit row: decide again on the row as it is now, held
                 # (a failure settled meanwhile must not be overwritten by this read's copy).
@@ -213,7 +222,7 @@ class ChallengeService:
                 state = replace(
                     held, window_start_ms=max(held.window_start_ms, state.window_start_ms)
                 )
-                refusal = self._check_create(state, facts, request, now)
+                refusal = self._check_create(state, facts, request, app, now)
             if refusal is not None:
                 # A refused challenge is recorded and sends nothing to any device.
                 if refusal.state != state:
@@ -225,7 +234,9 @@ class ChallengeService:
             else:
                 if facts.pending and request.replace_pending:
                     # Never two at once on the device: the old one is cancelled, and says why.
-                    for old in await store.cancel_pending(connection, user_id, now):
+                    # Only what this app may cancel (its own; an admin's: every one of its users').
+                    own = None if _replaces_any(app) else app.app_id
+                    for old in await store.cancel_pending(connection, user_id, now, app_id=own):
                         replaced.append(
                             Resolution(challenge=old, replaced_by=challenge.challenge_id)
                         )

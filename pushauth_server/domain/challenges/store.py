@@ -19,6 +19,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -72,6 +73,17 @@ _CREATE_FACTS = select(
     .where(_C.user_id == _user, _C.status == PENDING, _C.expires_at_ms > bindparam("now_ms"))
     .scalar_subquery()
     .label("pending"),
+    # Of those, the ones another application created (a replacement does not cancel them).
+    select(func.count())
+    .select_from(challenges)
+    .where(
+        _C.user_id == _user,
+        _C.status == PENDING,
+        _C.expires_at_ms > bindparam("now_ms"),
+        or_(_C.app_id.is_(None), _C.app_id != bindparam("app_id", type_=String)),
+    )
+    .scalar_subquery()
+    .label("pending_of_others"),
     _last_approval.label("last_approval_ms"),
     # Challenges in the window: since the latest of (now - window), the last unlock, the last
     # approval (policy.window_since).
@@ -99,6 +111,7 @@ _LOCK_USER = text("SELECT pg_advisory_xact_lock(1886745448, hashtext(:user_id))"
 class CreateFacts:
     devices: int
     pending: int
+    pending_of_others: int  # of ``pending``, those another application created
     recent: int  # challenges created in the window (policy.window_since)
     limits: LimitState  # window_start_ms already cut at the last approval
     stored_limits: LimitState | None  # the row as stored, None when the user has none yet
@@ -119,7 +132,7 @@ async def lock_user(connection: Connection, user_id: str) -> None:
 
 
 async def create_facts(
-    connection: Connection, user_id: str, now_ms: int, window_ms: int
+    connection: Connection, user_id: str, now_ms: int, window_ms: int, app_id: str
 ) -> CreateFacts:
     """Devices, pending challenges and the limit state, in one statement.
 
@@ -127,7 +140,12 @@ async def create_facts(
     approval, read from the challenges themselves: an approval then needs no write to the limit
     row unless something else in it changes.
     """
-    parameters = {"user_id": user_id, "now_ms": now_ms, "window_floor_ms": now_ms - window_ms}
+    parameters = {
+        "user_id": user_id,
+        "now_ms": now_ms,
+        "window_floor_ms": now_ms - window_ms,
+        "app_id": app_id,
+    }
     row = (await connection.execute(_CREATE_FACTS, parameters)).one()
     stored = _limits(row, user_id, "l_")
     limits = stored or LimitState(user_id=user_id)
@@ -136,6 +154,7 @@ async def create_facts(
     return CreateFacts(
         devices=int(row.devices),
         pending=int(row.pending),
+        pending_of_others=int(row.pending_of_others),
         recent=int(row.recent),
         limits=limits,
         stored_limits=stored,
@@ -206,11 +225,20 @@ _CANCEL_PENDING = (
     .values(status=ChallengeStatus.CANCELLED.value, resolved_at_ms=bindparam("now_ms"))
     .returning(*challenges.c)
 )
+_CANCEL_OWN_PENDING = _CANCEL_PENDING.where(_C.app_id == bindparam("b_app_id"))
 
 
-async def cancel_pending(connection: Connection, user_id: str, now_ms: int) -> list[Challenge]:
-    """Cancel the user's pending challenges (a replacement); returns those this call cancelled."""
-    rows = await connection.execute(_CANCEL_PENDING, {"b_user_id": user_id, "now_ms": now_ms})
+async def cancel_pending(
+    connection: Connection, user_id: str, now_ms: int, *, app_id: str | None = None
+) -> list[Challenge]:
+    """Cancel the user's pending challenges (a replacement); only those ``app_id`` created, if
+    given. Returns those this call cancelled."""
+    if app_id is None:
+        rows = await connection.execute(_CANCEL_PENDING, {"b_user_id": user_id, "now_ms": now_ms})
+    else:
+        rows = await connection.execute(
+            _CANCEL_OWN_PENDING, {"b_user_id": user_id, "now_ms": now_ms, "b_app_id": app_id}
+        )
     return sorted((Challenge.from_row(row) for row in rows), key=lambda c: c.created_at_ms)
 
 

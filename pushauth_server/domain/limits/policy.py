@@ -52,8 +52,12 @@ def check_create(
     replace_pending: bool,
     now_ms: int,
     settings: Settings,
+    pending_of_others: int = 0,
 ) -> Refusal | None:
-    """Whether a new challenge for this user may be created now; ``None`` when it may."""
+    """Whether a new challenge for this user may be created now; ``None`` when it may.
+
+    ``pending_of_others``: of ``pending``, those a replacement may not cancel (another
+    application's, for an application without ``admin``)."""
     user = state.user_id
     if state.locked_not_me:
         return Refusal(
@@ -93,6 +97,17 @@ def check_create(
         until = now_ms + delay_ms
         struck = replace(state, rate_strikes=state.rate_strikes + 1, rate_blocked_until_ms=until)
         return _rate_refusal(struck, until, now_ms, limit=settings.challenge_window_max)
+    if replace_pending and pending_of_others >= settings.max_pending_per_user:
+        # A replacement cancels only the caller's own: another app's sign-in stays pending.
+        return Refusal(
+            error=errors.PendingChallengeExists(
+                f"{user!r} already has a pending challenge of another application, which "
+                "replace_pending does not cancel; wait for it to be answered or to expire.",
+                user_id=user,
+            ),
+            state=state,
+            reason="pending",
+        )
     if pending >= settings.max_pending_per_user and not replace_pending:
         return Refusal(
             error=errors.PendingChallengeExists(

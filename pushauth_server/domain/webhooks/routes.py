@@ -8,14 +8,13 @@ its restriction.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, Parameter
 
 from pushauth_server.clock import iso
-from pushauth_server.domain.apps.access import check_unrestricted
-from pushauth_server.domain.apps.identity import calling_app
+from pushauth_server.domain.apps.guard import unrestricted_admin
 from pushauth_server.domain.apps.models import Scope
 from pushauth_server.domain.webhooks.schemas import (
     DeliveryOut,
@@ -36,21 +35,17 @@ DeliveryId = Annotated[
 ]
 
 
-def _unrestricted(request: Request[Any, Any, Any]) -> None:
-    check_unrestricted(calling_app(request))
-
-
 class WebhookController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
     security = [{"ApiKey": []}]
     opt = {"scope": Scope.ADMIN}
+    # An endpoint receives its app's events for every user that app may act for: only an admin
+    # without a user restriction manages them (as with applications).
+    guards = [unrestricted_admin]
 
     @post("/", summary="Register an application's webhook endpoint (its secret is shown once)")
-    async def add(
-        self, request: Request[Any, Any, Any], data: JSONBody[WebhookIn], services: ServicesDep
-    ) -> WebhookCreatedOut:
-        _unrestricted(request)
+    async def add(self, data: JSONBody[WebhookIn], services: ServicesDep) -> WebhookCreatedOut:
         row, secret = await services.webhooks.add(data)
         out = webhook_out(row)
         return WebhookCreatedOut(
@@ -60,34 +55,25 @@ class WebhookController(Controller):
     @get("/", summary="List webhook endpoints")
     async def list_endpoints(
         self,
-        request: Request[Any, Any, Any],
         services: ServicesDep,
         app: Annotated[str | None, Parameter(min_length=1, max_length=64, required=False)] = None,
     ) -> list[WebhookOut]:
-        _unrestricted(request)
         return [webhook_out(row) for row in await services.webhooks.endpoints(app)]
 
     @delete(
         "/{endpoint_id:str}", status_code=200, summary="Remove an endpoint (pending: cancelled)"
     )
-    async def remove(
-        self, request: Request[Any, Any, Any], endpoint_id: EndpointId, services: ServicesDep
-    ) -> WebhookOut:
-        _unrestricted(request)
+    async def remove(self, endpoint_id: EndpointId, services: ServicesDep) -> WebhookOut:
         return webhook_out(await services.webhooks.remove(endpoint_id))
 
     @post("/{endpoint_id:str}/test", status_code=202, summary="Queue a webhook.test event")
-    async def test(
-        self, request: Request[Any, Any, Any], endpoint_id: EndpointId, services: ServicesDep
-    ) -> DeliveryOut:
-        _unrestricted(request)
+    async def test(self, endpoint_id: EndpointId, services: ServicesDep) -> DeliveryOut:
         return delivery_out(await services.webhooks.test(endpoint_id))
 
     @post("/{endpoint_id:str}/rotate-secret", status_code=200, summary="Replace the secret")
     async def rotate_secret(
-        self, request: Request[Any, Any, Any], endpoint_id: EndpointId, services: ServicesDep
+        self, endpoint_id: EndpointId, services: ServicesDep
     ) -> SecretRotatedOut:
-        _unrestricted(request)
         secret, until = await services.webhooks.rotate_secret(endpoint_id)
         return SecretRotatedOut(
             endpoint_id=endpoint_id, secret=secret, previous_secret_until=iso(until)
@@ -96,7 +82,6 @@ class WebhookController(Controller):
     @get("/deliveries", summary="Recent deliveries, newest first")
     async def deliveries(
         self,
-        request: Request[Any, Any, Any],
         services: ServicesDep,
         status: Annotated[
             Literal["pending", "delivered", "failed", "cancelled"] | None,
@@ -107,15 +92,11 @@ class WebhookController(Controller):
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     ) -> list[DeliveryOut]:
-        _unrestricted(request)
         rows = await services.webhooks.deliveries(
             status=status, endpoint_id=endpoint_id, limit=limit
         )
         return [delivery_out(row) for row in rows]
 
     @post("/deliveries/{delivery_id:str}/retry", status_code=200, summary="Send a failed one again")
-    async def retry(
-        self, request: Request[Any, Any, Any], delivery_id: DeliveryId, services: ServicesDep
-    ) -> DeliveryOut:
-        _unrestricted(request)
+    async def retry(self, delivery_id: DeliveryId, services: ServicesDep) -> DeliveryOut:
         return delivery_out(await services.webhooks.retry(delivery_id))
