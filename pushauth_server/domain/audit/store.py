@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,6 @@ from pushauth_server.protocol import (
     PROTOCOL_VERSION,
     ChallengeResponse,
     ChallengeStatus,
-    canonical_bytes,
     judge_response,
     verify,
 )
@@ -150,17 +148,6 @@ def _signed_receipt(
                 if verify(public_key=key, message=message, signature=signature):
                     return receipt
     return None
-
-
-def _with_context_hash(
-    receipt: dict[str, Any], challenge: Challenge, version: int
-) -> dict[str, Any]:
-    """``receipt`` with the context hash as protocol ``version`` computes it from the stored
-    context. A challenge row written before the hash was stored (release 7f053d1 and earlier)
-    has it recomputed under the current version; its device signed the version-1 hash."""
-    fields = challenge.context.fields()
-    digest = hashlib.sha256(canonical_bytes("challenge-context", fields, version=version))
-    return {**receipt, "context_hash": digest.hexdigest()}
 
 
 def _receipt_origin_problem(receipt: dict[str, Any], origins: Mapping[str, int]) -> str | None:
